@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/store"
+)
+
+const convCols = `id, workspace_id, agent_id, agent_version, model, config, name, description, metadata, state, next_seq, created_at, updated_at`
+
+// CreateConversation inserts a conversation and its first entries.
+func (db *DB) CreateConversation(ctx context.Context, c *store.Conversation, entries []store.Entry) error {
+	return db.tx(ctx, func(q querier) error {
+		var av any
+		if c.AgentVersion != nil {
+			av = *c.AgentVersion
+		}
+		if _, err := q.ExecContext(ctx, db.q(`INSERT INTO conversations (`+convCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			c.ID, c.WorkspaceID, c.AgentID, av, c.Model, nullJSON(c.Config), nullStr(c.Name), nullStr(c.Description), nullJSON(c.Metadata), nullJSON(c.State), 0, ts(c.CreatedAt), ts(c.UpdatedAt)); err != nil {
+			if isUnique(err) {
+				return store.ErrConflict
+			}
+			return err
+		}
+		c.NextSeq = 0
+		return db.insertEntries(ctx, q, c, entries)
+	})
+}
+
+func (db *DB) insertEntries(ctx context.Context, q querier, c *store.Conversation, entries []store.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO entries (conversation_id, seq, id, type, body, created_at) VALUES `)
+	args := make([]any, 0, 6*len(entries))
+	for i := range entries {
+		e := &entries[i]
+		e.ConversationID = c.ID
+		e.Seq = c.NextSeq + i
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, c.ID, e.Seq, e.ID, e.Type, string(e.Body), ts(e.CreatedAt))
+	}
+	if _, err := q.ExecContext(ctx, db.q(b.String()), args...); err != nil {
+		if isUnique(err) {
+			return store.ErrConflict
+		}
+		return err
+	}
+	c.NextSeq += len(entries)
+	_, err := q.ExecContext(ctx, db.q(`UPDATE conversations SET next_seq = ?, updated_at = ? WHERE id = ?`), c.NextSeq, ts(c.UpdatedAt), c.ID)
+	return err
+}
+
+func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
+	var c store.Conversation
+	var av sql.NullInt64
+	var cfg, name, desc, meta, state sql.NullString
+	var created, updated int64
+	if err := sc.Scan(&c.ID, &c.WorkspaceID, &c.AgentID, &av, &c.Model, &cfg, &name, &desc, &meta, &state, &c.NextSeq, &created, &updated); err != nil {
+		return nil, err
+	}
+	if av.Valid {
+		v := int(av.Int64)
+		c.AgentVersion = &v
+	}
+	if cfg.Valid {
+		c.Config = json.RawMessage(cfg.String)
+	}
+	if name.Valid {
+		c.Name = &name.String
+	}
+	if desc.Valid {
+		c.Description = &desc.String
+	}
+	if meta.Valid {
+		c.Metadata = json.RawMessage(meta.String)
+	}
+	if state.Valid {
+		c.State = json.RawMessage(state.String)
+	}
+	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
+	return &c, nil
+}
+
+// GetConversation returns a workspace's conversation.
+func (db *DB) GetConversation(ctx context.Context, workspaceID, id string) (*store.Conversation, error) {
+	c, err := scanConv(db.r.QueryRowContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return c, nil
+}
+
+// ListConversations lists conversations newest first, filtered by metadata.
+func (db *DB) ListConversations(ctx context.Context, workspaceID string, metadata map[string]json.RawMessage, p store.Page) ([]store.Conversation, error) {
+	where := []string{"workspace_id = ?"}
+	args := []any{workspaceID}
+	keys := make([]string, 0, len(metadata))
+	for k := range metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cond, karg := db.jsonEq("metadata", k)
+		where = append(where, cond)
+		args = append(args, karg, string(metadata[k]))
+	}
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, p.Limit, p.Offset)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Conversation{}
+	for rows.Next() {
+		c, err := scanConv(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteConversation removes a conversation and its entries.
+func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id string) error {
+	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// AppendEntries appends entries (and optionally new state) in one transaction.
+func (db *DB) AppendEntries(ctx context.Context, workspaceID, id string, entries []store.Entry, state json.RawMessage) error {
+	return db.tx(ctx, func(q querier) error {
+		c := store.Conversation{ID: id, UpdatedAt: time.Now().UTC()}
+		if err := q.QueryRowContext(ctx, db.q(`SELECT next_seq FROM conversations WHERE id = ? AND workspace_id = ?`+db.forUpdate()), id, workspaceID).Scan(&c.NextSeq); err != nil {
+			return notFound(err)
+		}
+		if state != nil {
+			if _, err := q.ExecContext(ctx, db.q(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`), nullJSON(state), ts(c.UpdatedAt), id); err != nil {
+				return err
+			}
+		}
+		return db.insertEntries(ctx, q, &c, entries)
+	})
+}
+
+const entryCols = `conversation_id, seq, id, type, body, created_at`
+
+func scanEntry(sc interface{ Scan(...any) error }) (*store.Entry, error) {
+	var e store.Entry
+	var body string
+	var created int64
+	if err := sc.Scan(&e.ConversationID, &e.Seq, &e.ID, &e.Type, &body, &created); err != nil {
+		return nil, err
+	}
+	e.Body = json.RawMessage(body)
+	e.CreatedAt = fromTS(created)
+	return &e, nil
+}
+
+// ListEntries returns a conversation's entries in order.
+func (db *DB) ListEntries(ctx context.Context, workspaceID, id string, upToSeq int) ([]store.Entry, error) {
+	var one int
+	if err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID).Scan(&one); err != nil {
+		return nil, notFound(err)
+	}
+	query, args := `SELECT `+entryCols+` FROM entries WHERE conversation_id = ? ORDER BY seq`, []any{id}
+	if upToSeq >= 0 {
+		query, args = `SELECT `+entryCols+` FROM entries WHERE conversation_id = ? AND seq <= ? ORDER BY seq`, []any{id, upToSeq}
+	}
+	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Entry{}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *e)
+	}
+	return out, rows.Err()
+}
+
+// EntryByID finds an entry by its public id.
+func (db *DB) EntryByID(ctx context.Context, workspaceID, conversationID, entryID string) (*store.Entry, error) {
+	e, err := scanEntry(db.r.QueryRowContext(ctx, db.q(`SELECT e.conversation_id, e.seq, e.id, e.type, e.body, e.created_at FROM entries e JOIN conversations c ON c.id = e.conversation_id WHERE c.workspace_id = ? AND e.conversation_id = ? AND e.id = ?`), workspaceID, conversationID, entryID))
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return e, nil
+}

@@ -1,0 +1,143 @@
+-- +goose Up
+CREATE TABLE workspaces (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    prefix        TEXT NOT NULL,
+    hash          TEXT NOT NULL UNIQUE,
+    created_at    BIGINT NOT NULL,
+    revoked_at    BIGINT,
+    last_used_at  BIGINT,
+    rps           DOUBLE PRECISION NOT NULL DEFAULT 0,
+    tpm           BIGINT NOT NULL DEFAULT 0,
+    tier          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX api_keys_workspace ON api_keys(workspace_id);
+
+CREATE TABLE agents (
+    id              TEXT PRIMARY KEY,
+    workspace_id    TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    active_version  BIGINT NOT NULL,
+    -- copies of the active version's fields, for filtering and sorting
+    name            TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    deployment_chat BIGINT NOT NULL DEFAULT 0,
+    metadata        JSONB,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX agents_workspace ON agents(workspace_id, created_at);
+
+CREATE TABLE agent_versions (
+    agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    version     BIGINT NOT NULL,
+    name        TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    metadata    JSONB,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, version)
+);
+
+CREATE TABLE agent_aliases (
+    agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    alias       TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, alias)
+);
+
+CREATE TABLE files (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    filename      TEXT NOT NULL,
+    bytes         BIGINT NOT NULL,
+    purpose       TEXT NOT NULL,
+    sample_type   TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    mimetype      TEXT NOT NULL DEFAULT '',
+    num_lines     BIGINT,
+    signature     TEXT NOT NULL DEFAULT '',
+    visibility    TEXT NOT NULL DEFAULT 'workspace',
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT,
+    storage_key   TEXT NOT NULL
+);
+CREATE INDEX files_workspace ON files(workspace_id, created_at);
+
+CREATE TABLE conversations (
+    id             TEXT PRIMARY KEY,
+    workspace_id   TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    agent_id       TEXT NOT NULL DEFAULT '',
+    agent_version  BIGINT,
+    model          TEXT NOT NULL DEFAULT '',
+    config         TEXT,
+    name           TEXT,
+    description    TEXT,
+    metadata       JSONB,
+    state          TEXT,
+    next_seq       BIGINT NOT NULL DEFAULT 0,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
+);
+CREATE INDEX conversations_workspace ON conversations(workspace_id, created_at);
+
+CREATE TABLE entries (
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq              BIGINT NOT NULL,
+    id               TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+);
+CREATE INDEX entries_id ON entries(conversation_id, id);
+
+CREATE TABLE libraries (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    description   TEXT,
+    chunk_size    BIGINT,
+    owner_type    TEXT NOT NULL DEFAULT 'Workspace',
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+);
+CREATE INDEX libraries_workspace ON libraries(workspace_id, created_at);
+
+CREATE TABLE documents (
+    id              TEXT PRIMARY KEY,
+    library_id      TEXT NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    file_id         TEXT,
+    mime_type       TEXT,
+    extension       TEXT,
+    size            BIGINT,
+    hash            TEXT,
+    process_status  TEXT NOT NULL DEFAULT 'todo',
+    status_reason   TEXT,
+    attributes      TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX documents_library ON documents(library_id, created_at);
+
+-- +goose Down
+DROP TABLE documents CASCADE;
+DROP TABLE libraries CASCADE;
+DROP TABLE entries CASCADE;
+DROP TABLE conversations CASCADE;
+DROP TABLE files CASCADE;
+DROP TABLE agent_aliases CASCADE;
+DROP TABLE agent_versions CASCADE;
+DROP TABLE agents CASCADE;
+DROP TABLE api_keys CASCADE;
+DROP TABLE workspaces CASCADE;

@@ -1,0 +1,143 @@
+-- +goose Up
+CREATE TABLE workspaces (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    prefix        TEXT NOT NULL,
+    hash          TEXT NOT NULL UNIQUE,
+    created_at    INTEGER NOT NULL,
+    revoked_at    INTEGER,
+    last_used_at  INTEGER,
+    rps           REAL NOT NULL DEFAULT 0,
+    tpm           INTEGER NOT NULL DEFAULT 0,
+    tier          TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX api_keys_workspace ON api_keys(workspace_id);
+
+CREATE TABLE agents (
+    id              TEXT PRIMARY KEY,
+    workspace_id    TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    active_version  INTEGER NOT NULL,
+    -- copies of the active version's fields, for filtering and sorting
+    name            TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    deployment_chat INTEGER NOT NULL DEFAULT 0,
+    metadata        TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX agents_workspace ON agents(workspace_id, created_at);
+
+CREATE TABLE agent_versions (
+    agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    version     INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    config      TEXT NOT NULL,
+    metadata    TEXT,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, version)
+);
+
+CREATE TABLE agent_aliases (
+    agent_id    TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    alias       TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, alias)
+);
+
+CREATE TABLE files (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    filename      TEXT NOT NULL,
+    bytes         INTEGER NOT NULL,
+    purpose       TEXT NOT NULL,
+    sample_type   TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    mimetype      TEXT NOT NULL DEFAULT '',
+    num_lines     INTEGER,
+    signature     TEXT NOT NULL DEFAULT '',
+    visibility    TEXT NOT NULL DEFAULT 'workspace',
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER,
+    storage_key   TEXT NOT NULL
+);
+CREATE INDEX files_workspace ON files(workspace_id, created_at);
+
+CREATE TABLE conversations (
+    id             TEXT PRIMARY KEY,
+    workspace_id   TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    agent_id       TEXT NOT NULL DEFAULT '',
+    agent_version  INTEGER,
+    model          TEXT NOT NULL DEFAULT '',
+    config         TEXT,
+    name           TEXT,
+    description    TEXT,
+    metadata       TEXT,
+    state          TEXT,
+    next_seq       INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);
+CREATE INDEX conversations_workspace ON conversations(workspace_id, created_at);
+
+CREATE TABLE entries (
+    conversation_id  TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    id               TEXT NOT NULL,
+    type             TEXT NOT NULL,
+    body             TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+);
+CREATE INDEX entries_id ON entries(conversation_id, id);
+
+CREATE TABLE libraries (
+    id            TEXT PRIMARY KEY,
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    description   TEXT,
+    chunk_size    INTEGER,
+    owner_type    TEXT NOT NULL DEFAULT 'Workspace',
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX libraries_workspace ON libraries(workspace_id, created_at);
+
+CREATE TABLE documents (
+    id              TEXT PRIMARY KEY,
+    library_id      TEXT NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    name            TEXT NOT NULL,
+    file_id         TEXT,
+    mime_type       TEXT,
+    extension       TEXT,
+    size            INTEGER,
+    hash            TEXT,
+    process_status  TEXT NOT NULL DEFAULT 'todo',
+    status_reason   TEXT,
+    attributes      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX documents_library ON documents(library_id, created_at);
+
+-- +goose Down
+DROP TABLE documents;
+DROP TABLE libraries;
+DROP TABLE entries;
+DROP TABLE conversations;
+DROP TABLE files;
+DROP TABLE agent_aliases;
+DROP TABLE agent_versions;
+DROP TABLE agents;
+DROP TABLE api_keys;
+DROP TABLE workspaces;
