@@ -55,10 +55,10 @@ type Agent struct {
 
 // AgentVersion is one immutable configuration of an agent.
 type AgentVersion struct {
-	Version   int
-	Name      string
-	Model     string
-	Source    string
+	Version int
+	Name    string
+	Model   string
+	Source  string
 	// Config is the JSON of the version's configurable fields
 	// (instructions, tools, completion_args, guardrails, description,
 	// handoffs, metadata, version_message, deployment_chat).
@@ -162,6 +162,10 @@ type Store interface {
 	GetFileAnyWorkspace(ctx context.Context, id string) (*File, error)
 	ListFiles(ctx context.Context, workspaceID string, f FileFilter, p Page) ([]File, int, error)
 	DeleteFile(ctx context.Context, workspaceID, id string) error
+
+	// Secret returns the named server secret, storing gen() first if there
+	// is none yet, so that every instance sharing the database agrees on it.
+	Secret(ctx context.Context, name string, gen func() string) (string, error)
 
 	ConversationStore
 }

@@ -118,3 +118,20 @@ func (db *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
 	_, err := db.w.ExecContext(ctx, db.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), ts(at), id)
 	return err
 }
+
+// Secret returns the named secret, creating it with gen if absent.
+func (db *DB) Secret(ctx context.Context, name string, gen func() string) (string, error) {
+	var v string
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if err != sql.ErrNoRows {
+		return "", err
+	}
+	if _, err := db.w.ExecContext(ctx, db.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, gen()); err != nil {
+		return "", err
+	}
+	err = db.w.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	return v, err
+}

@@ -25,6 +25,7 @@ func Run(t *testing.T, s store.Store) {
 	t.Run("Files", func(t *testing.T) { testFiles(t, s) })
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, s) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, s) })
+	t.Run("Secrets", func(t *testing.T) { testSecrets(t, s) })
 }
 
 func ctx() context.Context { return context.Background() }
@@ -387,5 +388,16 @@ func testConcurrentAppends(t *testing.T, s store.Store) {
 		if e.Seq != i {
 			t.Fatalf("entry %d has seq %d", i, e.Seq)
 		}
+	}
+}
+
+func testSecrets(t *testing.T, s store.Store) {
+	name := "secret-" + uuid.NewString()
+	a, err := s.Secret(ctx(), name, func() string { return "first" })
+	must(t, err)
+	b, err := s.Secret(ctx(), name, func() string { return "second" })
+	must(t, err)
+	if a != "first" || b != "first" {
+		t.Fatalf("Secret: %q then %q, want first twice", a, b)
 	}
 }

@@ -130,7 +130,13 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_library ON documents(library_id, created_at);
 
+CREATE TABLE settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE settings;
 DROP TABLE documents CASCADE;
 DROP TABLE libraries CASCADE;
 DROP TABLE entries CASCADE;

@@ -1,0 +1,113 @@
+// Package app wires Tramontane's services from a configuration: the store,
+// blobs, auth, domain services and the HTTP API.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/httpapi"
+	"github.com/tramontane/tramontane/internal/store/sqlstore"
+)
+
+// App is a wired server.
+type App struct {
+	Config  config.Config
+	Store   *sqlstore.DB
+	Auth    *auth.Service
+	Handler *httpapi.Server
+	Logger  *slog.Logger
+}
+
+// OpenStore opens (and migrates) the configured database.
+func OpenStore(ctx context.Context, c config.Config) (*sqlstore.DB, error) {
+	return sqlstore.Open(ctx, c.DatabaseURL, c.DataDir)
+}
+
+// New builds the application.
+func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error) {
+	db, err := OpenStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: c, Store: db, Logger: logger, Auth: auth.New(db)}
+	if c.BootstrapKey != "" {
+		if err := a.Auth.EnsureBootstrap(ctx, c.BootstrapKey); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("bootstrap key: %w", err)
+		}
+	}
+	blobs, err := file.NewDiskBlobs(filepath.Join(c.DataDir, "files"))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	files, err := file.NewService(ctx, db, blobs, c.MaxUploadBytes)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	catalog, err := newCatalog(c)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Handler = httpapi.New(httpapi.Deps{
+		Store: db, Auth: a.Auth, Agents: agent.NewService(db), Files: files,
+		Models: catalog, Logger: logger, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL,
+	})
+	return a, nil
+}
+
+// Close releases the app's resources.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Serve listens on the configured address until ctx ends, then shuts down
+// gracefully: it stops accepting, and lets in-flight requests finish within
+// the shutdown timeout. ready, if not nil, receives the bound address.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	a.Logger.Info("listening", "addr", ln.Addr().String(), "store", a.Store.Backend(), "data_dir", a.Config.DataDir)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down", "grace", a.Config.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.Logger.Warn("shutdown deadline passed; closing remaining connections")
+		_ = srv.Close()
+	}
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		return e
+	}
+	return err
+}

@@ -1,0 +1,212 @@
+// Package config loads Tramontane's settings. Precedence, lowest first:
+// built-in defaults, the config file (TRAMONTANE_CONFIG or --config), the
+// environment (TRAMONTANE_*), and command-line flags.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every server setting. Secrets (the bootstrap key, upstream API
+// keys) are never logged; see Redacted.
+type Config struct {
+	Addr            string        `yaml:"addr"`
+	DataDir         string        `yaml:"data_dir"`
+	DatabaseURL     string        `yaml:"database_url"`
+	BootstrapKey    string        `yaml:"bootstrap_key"`
+	PublicURL       string        `yaml:"public_url"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	MaxUploadBytes  int64         `yaml:"max_upload_bytes"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	LogLevel        string        `yaml:"log_level"`
+	LogFormat       string        `yaml:"log_format"`
+
+	// UpstreamURL and UpstreamAPIKey make an OpenAI-compatible server serve
+	// every model name not otherwise routed.
+	UpstreamURL    string `yaml:"upstream_url"`
+	UpstreamAPIKey string `yaml:"upstream_api_key"`
+	// MistralAPIKey routes Mistral's model names to Mistral's API.
+	MistralAPIKey string `yaml:"mistral_api_key"`
+
+	// ConfigFile is the file the settings were read from, if any.
+	ConfigFile string `yaml:"-"`
+	// Raw is the config file's content, for subsystems that read their own
+	// sections (model routing, connectors).
+	Raw []byte `yaml:"-"`
+}
+
+// Defaults returns the built-in settings.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data",
+		MaxBodyBytes:    10 << 20,
+		MaxUploadBytes:  512 << 20,
+		ShutdownTimeout: 30 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "json",
+	}
+}
+
+// Flags registers the flags of the serving settings on fs, bound to c's
+// fields as seen after the file and environment are applied. Call Load
+// afterwards.
+type Flags struct {
+	fs  *flag.FlagSet
+	set map[string]*string
+}
+
+var flagNames = []struct{ name, usage string }{
+	{"config", "config file (YAML); env TRAMONTANE_CONFIG"},
+	{"addr", "listen address; env TRAMONTANE_ADDR (default 127.0.0.1:8080)"},
+	{"data-dir", "data directory for SQLite and files; env TRAMONTANE_DATA_DIR (default ./data)"},
+	{"database-url", "postgres:// URL selects PostgreSQL, else SQLite; env TRAMONTANE_DATABASE_URL"},
+	{"public-url", "external base URL used in signed links; env TRAMONTANE_PUBLIC_URL"},
+	{"max-body-bytes", "limit of JSON request bodies; env TRAMONTANE_MAX_BODY_BYTES"},
+	{"max-upload-bytes", "limit of uploaded files; env TRAMONTANE_MAX_UPLOAD_BYTES"},
+	{"shutdown-timeout", "grace period for in-flight requests on SIGTERM; env TRAMONTANE_SHUTDOWN_TIMEOUT"},
+	{"log-level", "debug, info, warn or error; env TRAMONTANE_LOG_LEVEL"},
+	{"log-format", "json or text; env TRAMONTANE_LOG_FORMAT"},
+	{"upstream-url", "OpenAI-compatible server for unrouted models; env TRAMONTANE_UPSTREAM_URL"},
+}
+
+// RegisterFlags adds the server flags to fs.
+func RegisterFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, set: map[string]*string{}}
+	for _, n := range flagNames {
+		f.set[n.name] = fs.String(n.name, "", n.usage)
+	}
+	return f
+}
+
+// Load builds the configuration from defaults, file, environment and flags
+// (flags may be nil).
+func Load(f *Flags) (Config, error) {
+	c := Defaults()
+	get := func(flagName, env string) string {
+		if f != nil {
+			if v := *f.set[flagName]; v != "" {
+				return v
+			}
+		}
+		return os.Getenv(env)
+	}
+	c.ConfigFile = get("config", "TRAMONTANE_CONFIG")
+	if c.ConfigFile != "" {
+		raw, err := os.ReadFile(c.ConfigFile)
+		if err != nil {
+			return c, fmt.Errorf("config file: %w", err)
+		}
+		if err := yaml.Unmarshal(raw, &c); err != nil {
+			return c, fmt.Errorf("config file %s: %w", c.ConfigFile, err)
+		}
+		c.Raw = raw
+	}
+	str := func(dst *string, flagName, env string) {
+		if v := get(flagName, env); v != "" {
+			*dst = v
+		}
+	}
+	str(&c.Addr, "addr", "TRAMONTANE_ADDR")
+	str(&c.DataDir, "data-dir", "TRAMONTANE_DATA_DIR")
+	str(&c.DatabaseURL, "database-url", "TRAMONTANE_DATABASE_URL")
+	str(&c.PublicURL, "public-url", "TRAMONTANE_PUBLIC_URL")
+	str(&c.LogLevel, "log-level", "TRAMONTANE_LOG_LEVEL")
+	str(&c.LogFormat, "log-format", "TRAMONTANE_LOG_FORMAT")
+	str(&c.UpstreamURL, "upstream-url", "TRAMONTANE_UPSTREAM_URL")
+	if v := os.Getenv("TRAMONTANE_BOOTSTRAP_KEY"); v != "" {
+		c.BootstrapKey = v
+	}
+	if v := os.Getenv("TRAMONTANE_UPSTREAM_API_KEY"); v != "" {
+		c.UpstreamAPIKey = v
+	}
+	if v := os.Getenv("MISTRAL_API_KEY"); v != "" {
+		c.MistralAPIKey = v
+	}
+	var errs []error
+	num := func(dst *int64, flagName, env string) {
+		if v := get(flagName, env); v != "" {
+			n, err := parseSize(v)
+			if err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive size", env, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	num(&c.MaxBodyBytes, "max-body-bytes", "TRAMONTANE_MAX_BODY_BYTES")
+	num(&c.MaxUploadBytes, "max-upload-bytes", "TRAMONTANE_MAX_UPLOAD_BYTES")
+	if v := get("shutdown-timeout", "TRAMONTANE_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("TRAMONTANE_SHUTDOWN_TIMEOUT: %q is not a duration", v))
+		} else {
+			c.ShutdownTimeout = d
+		}
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
+	}
+	if c.DataDir != "" {
+		if abs, err := filepath.Abs(c.DataDir); err == nil {
+			c.DataDir = abs
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// parseSize reads "1048576", "10MiB", "512KB", "1G".
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToUpper(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GIB", 1 << 30}, {"MIB", 1 << 20}, {"KIB", 1 << 10}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n * mult, err
+}
+
+// Redacted returns a copy safe to log.
+func (c Config) Redacted() Config {
+	r := c
+	r.Raw = nil
+	for _, p := range []*string{&r.BootstrapKey, &r.UpstreamAPIKey, &r.MistralAPIKey} {
+		if *p != "" {
+			*p = "[redacted]"
+		}
+	}
+	if r.DatabaseURL != "" {
+		r.DatabaseURL = redactURL(r.DatabaseURL)
+	}
+	return r
+}
+
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	cred := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(cred, ":"); ok {
+		return u[:scheme+3] + user + ":[redacted]" + u[at:]
+	}
+	return u
+}

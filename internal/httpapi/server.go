@@ -1,0 +1,206 @@
+// Package httpapi is Tramontane's HTTP transport: the route table,
+// middleware (request id, logging, auth, body limits, panic recovery) and
+// one file of handlers per resource. Handlers decode, call one domain
+// function and encode; the rules live in the domain packages.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/apierr"
+	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/store"
+)
+
+// ModelCard is the wire shape of one model in /v1/models.
+type ModelCard struct {
+	ID                      string          `json:"id"`
+	Object                  string          `json:"object"`
+	Created                 int64           `json:"created"`
+	OwnedBy                 string          `json:"owned_by"`
+	Type                    string          `json:"type"`
+	Name                    string          `json:"name"`
+	Description             string          `json:"description"`
+	MaxContextLength        int             `json:"max_context_length"`
+	Aliases                 []string        `json:"aliases"`
+	Capabilities            map[string]bool `json:"capabilities"`
+	DefaultModelTemperature *float64        `json:"default_model_temperature,omitempty"`
+}
+
+// ModelCatalog lists the models the server routes.
+type ModelCatalog interface {
+	Cards() []ModelCard
+}
+
+// Deps are the services the API serves.
+type Deps struct {
+	Store  store.Store
+	Auth   *auth.Service
+	Agents *agent.Service
+	Files  *file.Service
+	Models ModelCatalog
+	Logger *slog.Logger
+	// MaxBodyBytes bounds JSON request bodies.
+	MaxBodyBytes int64
+	// PublicURL, when set, is the base of signed URLs; else the request's
+	// own scheme and host are used.
+	PublicURL string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Deps
+	mux *http.ServeMux
+}
+
+// New builds the API's handler.
+func New(d Deps) *Server {
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 10 << 20
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+type route struct {
+	pattern string
+	h       http.HandlerFunc
+	public  bool
+}
+
+func (s *Server) routes() {
+	rs := []route{
+		{pattern: "GET /healthz", h: s.health, public: true},
+		{pattern: "GET /files/signed/{file_id}", h: s.signedDownload, public: true},
+
+		{pattern: "GET /v1/models", h: s.listModels},
+		{pattern: "GET /v1/models/{model_id}", h: s.getModel},
+
+		{pattern: "POST /v1/agents", h: s.createAgent},
+		{pattern: "GET /v1/agents", h: s.listAgents},
+		{pattern: "GET /v1/agents/pages", h: s.listAgentPages},
+		{pattern: "GET /v1/agents/{agent_id}", h: s.getAgent},
+		{pattern: "PATCH /v1/agents/{agent_id}", h: s.updateAgent},
+		{pattern: "DELETE /v1/agents/{agent_id}", h: s.deleteAgent},
+		{pattern: "PATCH /v1/agents/{agent_id}/version", h: s.updateAgentVersion},
+		{pattern: "GET /v1/agents/{agent_id}/versions", h: s.listAgentVersions},
+		{pattern: "GET /v1/agents/{agent_id}/versions/{version}", h: s.getAgentVersion},
+		{pattern: "PUT /v1/agents/{agent_id}/aliases", h: s.setAlias},
+		{pattern: "GET /v1/agents/{agent_id}/aliases", h: s.listAliases},
+		{pattern: "DELETE /v1/agents/{agent_id}/aliases", h: s.deleteAlias},
+
+		{pattern: "POST /v1/files", h: s.uploadFile},
+		{pattern: "GET /v1/files", h: s.listFiles},
+		{pattern: "GET /v1/files/{file_id}", h: s.getFile},
+		{pattern: "DELETE /v1/files/{file_id}", h: s.deleteFile},
+		{pattern: "GET /v1/files/{file_id}/content", h: s.downloadFile},
+		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
+	}
+	for _, r := range rs {
+		h := http.Handler(r.h)
+		if !r.public {
+			h = s.authenticate(h)
+		}
+		s.mux.Handle(r.pattern, h)
+	}
+}
+
+// Handle registers an extra route (used by later subsystems).
+func (s *Server) Handle(pattern string, h http.Handler, public bool) {
+	if !public {
+		h = s.authenticate(h)
+	}
+	s.mux.Handle(pattern, h)
+}
+
+// ServeHTTP runs the middleware chain and the route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get("X-Request-ID")
+	if id == "" || len(id) > 128 {
+		id = newRequestID()
+	}
+	w.Header().Set("X-Request-ID", id)
+	li := &logInfo{}
+	ctx := context.WithValue(r.Context(), logInfoKey{}, li)
+	r = r.WithContext(ctx)
+	rw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			s.Logger.Error("panic", "request_id", id, "panic", p, "stack", stack())
+			if !rw.wrote {
+				writeError(rw, r, apierr.New(apierr.Internal, "internal server error"))
+			}
+		}
+		s.logRequest(r, rw, id, li, time.Since(start))
+	}()
+	if r.Body != nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
+	}
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		s.noRoute(rw, r)
+		return
+	}
+	li.route = pattern
+	h.ServeHTTP(rw, r)
+}
+
+// noRoute answers 405 when the path exists for another method, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			writeError(w, r, apierr.New(apierr.MethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+			return
+		}
+	}
+	writeError(w, r, apierr.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
+}
+
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if li := logInfoFrom(r.Context()); li != nil {
+			li.workspace = p.WorkspaceID
+			li.key = p.KeyID
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// ws returns the workspace of an authenticated request.
+func ws(r *http.Request) string {
+	if p := auth.From(r.Context()); p != nil {
+		return p.WorkspaceID
+	}
+	return ""
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		writeError(w, r, apierr.Wrap(apierr.Unavailable, err, "store unreachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
