@@ -27,6 +27,6 @@ if ! as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
   as_pg "$bindir/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null
 fi
-as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='tramontane_test'" | grep -q 1 ||
-  as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE tramontane_test" >/dev/null
+as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "DROP DATABASE IF EXISTS tramontane_test WITH (FORCE)" >/dev/null
+as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE tramontane_test" >/dev/null
 echo "export TRAMONTANE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$port/tramontane_test?sslmode=disable"

@@ -29,6 +29,9 @@ type Conversation struct {
 	UpdatedAt time.Time
 	// NextSeq is the sequence number the next entry will take.
 	NextSeq int
+	// RunOwner and RunUntil are the lease of the run in progress, if any.
+	RunOwner string
+	RunUntil time.Time
 }
 
 // Entry is one immutable event of a conversation.
@@ -59,4 +62,13 @@ type ConversationStore interface {
 	ListEntries(ctx context.Context, workspaceID, id string, upToSeq int) ([]Entry, error)
 	// EntryByID finds one entry of a conversation by its public id.
 	EntryByID(ctx context.Context, workspaceID, conversationID, entryID string) (*Entry, error)
+	// UpdateEntry replaces an entry's body (used only to record a tool
+	// confirmation decision on a pending call).
+	UpdateEntry(ctx context.Context, workspaceID, conversationID, entryID string, body json.RawMessage) error
+	// ClaimRun takes the conversation's run lease for owner until the given
+	// time. It fails with ErrConflict while another owner holds an
+	// unexpired lease; the same owner may extend its lease.
+	ClaimRun(ctx context.Context, workspaceID, id, owner string, until time.Time) error
+	// ReleaseRun gives the lease up if owner holds it.
+	ReleaseRun(ctx context.Context, workspaceID, id, owner string) error
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/tramontane/tramontane/internal/store"
 )
 
-const convCols = `id, workspace_id, agent_id, agent_version, model, config, name, description, metadata, state, next_seq, created_at, updated_at`
+const convCols = `id, workspace_id, agent_id, agent_version, model, config, name, description, metadata, state, next_seq, created_at, updated_at, run_owner, run_until`
 
 // CreateConversation inserts a conversation and its first entries.
 func (db *DB) CreateConversation(ctx context.Context, c *store.Conversation, entries []store.Entry) error {
@@ -20,8 +20,8 @@ func (db *DB) CreateConversation(ctx context.Context, c *store.Conversation, ent
 		if c.AgentVersion != nil {
 			av = *c.AgentVersion
 		}
-		if _, err := q.ExecContext(ctx, db.q(`INSERT INTO conversations (`+convCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			c.ID, c.WorkspaceID, c.AgentID, av, c.Model, nullJSON(c.Config), nullStr(c.Name), nullStr(c.Description), nullJSON(c.Metadata), nullJSON(c.State), 0, ts(c.CreatedAt), ts(c.UpdatedAt)); err != nil {
+		if _, err := q.ExecContext(ctx, db.q(`INSERT INTO conversations (`+convCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			c.ID, c.WorkspaceID, c.AgentID, av, c.Model, nullJSON(c.Config), nullStr(c.Name), nullStr(c.Description), nullJSON(c.Metadata), nullJSON(c.State), 0, ts(c.CreatedAt), ts(c.UpdatedAt), c.RunOwner, leaseTS(c.RunUntil)); err != nil {
 			if isUnique(err) {
 				return store.ErrConflict
 			}
@@ -64,8 +64,8 @@ func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
 	var c store.Conversation
 	var av sql.NullInt64
 	var cfg, name, desc, meta, state sql.NullString
-	var created, updated int64
-	if err := sc.Scan(&c.ID, &c.WorkspaceID, &c.AgentID, &av, &c.Model, &cfg, &name, &desc, &meta, &state, &c.NextSeq, &created, &updated); err != nil {
+	var created, updated, until int64
+	if err := sc.Scan(&c.ID, &c.WorkspaceID, &c.AgentID, &av, &c.Model, &cfg, &name, &desc, &meta, &state, &c.NextSeq, &created, &updated, &c.RunOwner, &until); err != nil {
 		return nil, err
 	}
 	if av.Valid {
@@ -88,6 +88,9 @@ func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
 		c.State = json.RawMessage(state.String)
 	}
 	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
+	if until > 0 {
+		c.RunUntil = fromTS(until)
+	}
 	return &c, nil
 }
 
@@ -205,4 +208,46 @@ func (db *DB) EntryByID(ctx context.Context, workspaceID, conversationID, entryI
 		return nil, notFound(err)
 	}
 	return e, nil
+}
+
+func leaseTS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ts(t)
+}
+
+// UpdateEntry replaces an entry's body.
+func (db *DB) UpdateEntry(ctx context.Context, workspaceID, conversationID, entryID string, body json.RawMessage) error {
+	res, err := db.w.ExecContext(ctx, db.q(`UPDATE entries SET body = ? WHERE conversation_id = ? AND id = ? AND conversation_id IN (SELECT id FROM conversations WHERE workspace_id = ?)`), string(body), conversationID, entryID, workspaceID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// ClaimRun takes or extends the run lease.
+func (db *DB) ClaimRun(ctx context.Context, workspaceID, id, owner string, until time.Time) error {
+	now := ts(time.Now())
+	res, err := db.w.ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = ?, run_until = ? WHERE id = ? AND workspace_id = ? AND (run_owner = '' OR run_owner = ? OR run_until < ?)`),
+		owner, ts(until), id, workspaceID, owner, now)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	if _, err := db.GetConversation(ctx, workspaceID, id); err != nil {
+		return err
+	}
+	return store.ErrConflict
+}
+
+// ReleaseRun gives the lease up.
+func (db *DB) ReleaseRun(ctx context.Context, workspaceID, id, owner string) error {
+	_, err := db.w.ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = '', run_until = 0 WHERE id = ? AND workspace_id = ? AND run_owner = ?`), id, workspaceID, owner)
+	return err
 }

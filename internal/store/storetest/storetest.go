@@ -26,6 +26,7 @@ func Run(t *testing.T, s store.Store) {
 	t.Run("Conversations", func(t *testing.T) { testConversations(t, s) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, s) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, s) })
+	t.Run("RunLease", func(t *testing.T) { testRunLease(t, s) })
 }
 
 func ctx() context.Context { return context.Background() }
@@ -399,5 +400,38 @@ func testSecrets(t *testing.T, s store.Store) {
 	must(t, err)
 	if a != "first" || b != "first" {
 		t.Fatalf("Secret: %q then %q, want first twice", a, b)
+	}
+}
+
+func testRunLease(t *testing.T, s store.Store) {
+	w, other := ws(t, s), ws(t, s)
+	c := &store.Conversation{ID: "conv_" + uuid.NewString(), WorkspaceID: w.ID, Model: "m", CreatedAt: now(), UpdatedAt: now(), RunOwner: "run-a", RunUntil: now().Add(time.Minute)}
+	must(t, s.CreateConversation(ctx(), c, []store.Entry{entry("fc_1", "function.call", `{"confirmation_status":"pending"}`)}))
+	if err := s.ClaimRun(ctx(), w.ID, c.ID, "run-b", now().Add(time.Minute)); err != store.ErrConflict {
+		t.Fatalf("claim while held: %v", err)
+	}
+	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-a", now().Add(2*time.Minute)))
+	must(t, s.ReleaseRun(ctx(), w.ID, c.ID, "run-a"))
+	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-b", now().Add(-time.Second))) // already expired
+	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-c", now().Add(time.Minute)))   // takes over the expired lease
+	if err := s.ClaimRun(ctx(), other.ID, c.ID, "run-d", now().Add(time.Minute)); err != store.ErrNotFound {
+		t.Fatalf("claim from other workspace: %v", err)
+	}
+	if err := s.ReleaseRun(ctx(), w.ID, c.ID, "run-b"); err != nil { // not the owner: no-op
+		t.Fatal(err)
+	}
+	got, err := s.GetConversation(ctx(), w.ID, c.ID)
+	must(t, err)
+	if got.RunOwner != "run-c" {
+		t.Fatalf("owner = %q", got.RunOwner)
+	}
+	must(t, s.UpdateEntry(ctx(), w.ID, c.ID, "fc_1", json.RawMessage(`{"confirmation_status":"allowed"}`)))
+	e, err := s.EntryByID(ctx(), w.ID, c.ID, "fc_1")
+	must(t, err)
+	if string(e.Body) != `{"confirmation_status":"allowed"}` {
+		t.Fatalf("body = %s", e.Body)
+	}
+	if err := s.UpdateEntry(ctx(), other.ID, c.ID, "fc_1", json.RawMessage(`{}`)); err != store.ErrNotFound {
+		t.Fatalf("update from other workspace: %v", err)
 	}
 }

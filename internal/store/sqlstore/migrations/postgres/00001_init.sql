@@ -85,6 +85,10 @@ CREATE TABLE conversations (
     metadata       JSONB,
     state          TEXT,
     next_seq       BIGINT NOT NULL DEFAULT 0,
+    -- the run that owns the conversation now, and until when (a lease, so
+    -- that two runs never interleave, across instances too)
+    run_owner      TEXT NOT NULL DEFAULT '',
+    run_until      BIGINT NOT NULL DEFAULT 0,
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );

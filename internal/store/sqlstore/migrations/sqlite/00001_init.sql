@@ -85,6 +85,10 @@ CREATE TABLE conversations (
     metadata       TEXT,
     state          TEXT,
     next_seq       INTEGER NOT NULL DEFAULT 0,
+    -- the run that owns the conversation now, and until when (a lease, so
+    -- that two runs never interleave, across instances too)
+    run_owner      TEXT NOT NULL DEFAULT '',
+    run_until      INTEGER NOT NULL DEFAULT 0,
     created_at     INTEGER NOT NULL,
     updated_at     INTEGER NOT NULL
 );
