@@ -91,6 +91,18 @@ func ValidateSchema(loc string, raw json.RawMessage) error {
 	if _, ok := doc.(map[string]any); !ok {
 		return apierr.Field(loc, "dict_type", "parameters must be a JSON Schema object")
 	}
+	return compileSchema(loc, doc)
+}
+
+// compileSchema compiles doc. The compiler panics on some inputs (for
+// example {"multipleOf":1e-100000000}, whose number big.Rat cannot parse);
+// a panic there is the client's invalid schema, not a server error.
+func compileSchema(loc string, doc any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = apierr.Field(loc, "value_error", "parameters is not a valid JSON Schema: unsupported value")
+		}
+	}()
 	c := jsonschema.NewCompiler()
 	c.UseLoader(noLoader{})
 	if err := c.AddResource("mem:///parameters.json", doc); err != nil {

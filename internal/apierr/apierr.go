@@ -15,19 +15,19 @@ type Kind int
 
 // The kinds of error. Each maps to one HTTP status (see Status).
 const (
-	Internal        Kind = iota // a bug or an unexpected failure: 500
-	Invalid                     // malformed request: 400
-	Validation                  // well-formed but semantically invalid: 422 with detail[]
-	Unauthenticated             // missing, unknown or revoked key: 401
-	NotFound                    // unknown resource, or another workspace's: 404
-	Conflict                    // state conflict (e.g. concurrent run): 409
-	TooLarge                    // body over the limit: 413
-	RateLimited                 // over a rate limit or quota: 429
-	Upstream                    // the model upstream failed: 502
-	Unavailable                 // a dependency is down or not configured: 503
-	Timeout                     // the upstream timed out: 504
-	MethodNotAllowed            // route exists, method does not: 405
-	UnsupportedMedia            // wrong Content-Type: 415
+	Internal         Kind = iota // a bug or an unexpected failure: 500
+	Invalid                      // malformed request: 400
+	Validation                   // well-formed but semantically invalid: 422 with detail[]
+	Unauthenticated              // missing, unknown or revoked key: 401
+	NotFound                     // unknown resource, or another workspace's: 404
+	Conflict                     // state conflict (e.g. concurrent run): 409
+	TooLarge                     // body over the limit: 413
+	RateLimited                  // over a rate limit or quota: 429
+	Upstream                     // the model upstream failed: 502
+	Unavailable                  // a dependency is down or not configured: 503
+	Timeout                      // the upstream timed out: 504
+	MethodNotAllowed             // route exists, method does not: 405
+	UnsupportedMedia             // wrong Content-Type: 415
 )
 
 // String returns the kind's stable name.

@@ -15,8 +15,10 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
+	"github.com/tramontane/tramontane/internal/model/providers"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
 
@@ -57,14 +59,16 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	catalog, err := newCatalog(c)
+	router, err := newRouter(c, providers.Options{Logger: logger})
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("model routing: %w", err)
 	}
+	agents := agent.NewService(db)
+	eng := engine.New(db, agents, router, engine.Connectors{}, engine.Options{}, nil, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
-		Store: db, Auth: a.Auth, Agents: agent.NewService(db), Files: files,
-		Models: catalog, Logger: logger, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL,
+		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
+		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL,
 	})
 	return a, nil
 }

@@ -1,37 +1,71 @@
 package app
 
 import (
-	"time"
+	"path/filepath"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/httpapi"
+	"github.com/tramontane/tramontane/internal/model"
+	"github.com/tramontane/tramontane/internal/model/providers"
 )
 
-// staticCatalog lists the models named in the config file's "models"
-// section.
-type staticCatalog struct{ cards []httpapi.ModelCard }
-
-func (s staticCatalog) Cards() []httpapi.ModelCard { return s.cards }
-
-func newCatalog(c config.Config) (httpapi.ModelCatalog, error) {
-	var f struct {
-		Models []struct {
-			Name             string   `yaml:"name"`
-			Aliases          []string `yaml:"aliases"`
-			MaxContextLength int      `yaml:"max_context_length"`
-			Description      string   `yaml:"description"`
-		} `yaml:"models"`
+// routingConfig extracts the "providers" and "models" sections of the
+// server's config file.
+func routingConfig(c config.Config) (model.Config, error) {
+	if len(c.Raw) == 0 {
+		return model.Config{}, nil
 	}
-	if len(c.Raw) > 0 {
-		if err := yaml.Unmarshal(c.Raw, &f); err != nil {
-			return nil, err
+	var sections struct {
+		Providers yaml.Node `yaml:"providers"`
+		Models    yaml.Node `yaml:"models"`
+	}
+	if err := yaml.Unmarshal(c.Raw, &sections); err != nil {
+		return model.Config{}, err
+	}
+	sub := map[string]*yaml.Node{}
+	if sections.Providers.Kind != 0 {
+		sub["providers"] = &sections.Providers
+	}
+	if sections.Models.Kind != 0 {
+		sub["models"] = &sections.Models
+	}
+	raw, err := yaml.Marshal(sub)
+	if err != nil {
+		return model.Config{}, err
+	}
+	mc, err := model.ParseConfig(raw)
+	if err != nil {
+		return model.Config{}, err
+	}
+	dir := filepath.Dir(c.ConfigFile)
+	for i := range mc.Providers {
+		if p := &mc.Providers[i]; p.Script != "" && !filepath.IsAbs(p.Script) {
+			p.Script = filepath.Join(dir, p.Script)
 		}
 	}
-	created := time.Now().Unix()
-	cat := staticCatalog{cards: []httpapi.ModelCard{}}
-	for _, m := range f.Models {
+	return mc, nil
+}
+
+// newRouter builds the model router from the config file and the
+// TRAMONTANE_UPSTREAM_URL / MISTRAL_API_KEY shortcuts.
+func newRouter(c config.Config, opts providers.Options) (*model.Router, error) {
+	mc, err := routingConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	opts.UpstreamURL, opts.UpstreamAPIKey, opts.MistralAPIKey = c.UpstreamURL, c.UpstreamAPIKey, c.MistralAPIKey
+	return providers.NewRouter(mc, opts)
+}
+
+// routerCatalog lists the routed models as ModelCards.
+type routerCatalog struct{ r *model.Router }
+
+func (rc routerCatalog) Cards() []httpapi.ModelCard {
+	infos := rc.r.Models()
+	out := make([]httpapi.ModelCard, 0, len(infos))
+	for _, m := range infos {
 		ctx := m.MaxContextLength
 		if ctx == 0 {
 			ctx = 32768
@@ -40,11 +74,14 @@ func newCatalog(c config.Config) (httpapi.ModelCatalog, error) {
 		if aliases == nil {
 			aliases = []string{}
 		}
-		cat.cards = append(cat.cards, httpapi.ModelCard{
-			ID: m.Name, Object: "model", Created: created, OwnedBy: "tramontane", Type: "base",
-			Name: m.Name, Description: m.Description, MaxContextLength: ctx, Aliases: aliases,
-			Capabilities: map[string]bool{"completion_chat": true, "function_calling": true},
+		caps := map[string]bool{}
+		for k, v := range m.Capabilities {
+			caps[k] = v
+		}
+		out = append(out, httpapi.ModelCard{
+			ID: m.ID, Object: "model", Created: m.Created, OwnedBy: m.OwnedBy, Type: "base",
+			Name: m.ID, Description: m.Description, MaxContextLength: ctx, Aliases: aliases, Capabilities: caps,
 		})
 	}
-	return cat, nil
+	return out
 }

@@ -60,6 +60,33 @@ type Entry struct {
 	// agent.handoff
 	PreviousAgentID, PreviousAgentName string
 	NextAgentID, NextAgentName         string
+
+	// ForModel is what the model read as a tool.execution's result. It is
+	// stored (see Encode) but never sent to clients.
+	ForModel string
+}
+
+type private struct {
+	ForModel string `json:"for_model,omitempty"`
+}
+
+// Encode returns the stored form of e: its wire JSON plus the private
+// fields under "_tramontane".
+func Encode(e *Entry) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil || e.ForModel == "" {
+		return b, err
+	}
+	p, err := json.Marshal(private{ForModel: e.ForModel})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+len(p)+20)
+	out = append(out, b[:len(b)-1]...)
+	out = append(out, `,"_tramontane":`...)
+	out = append(out, p...)
+	out = append(out, '}')
+	return out, nil
 }
 
 func optStr(s string) *string {
@@ -175,6 +202,7 @@ type wireEntry struct {
 	PreviousAgentName  *string         `json:"previous_agent_name"`
 	NextAgentID        *string         `json:"next_agent_id"`
 	NextAgentName      *string         `json:"next_agent_name"`
+	Private            *private        `json:"_tramontane"`
 }
 
 func s(p *string) string {
@@ -191,6 +219,9 @@ func Decode(body []byte) (*Entry, error) {
 		return nil, err
 	}
 	e := fromWire(&w)
+	if w.Private != nil {
+		e.ForModel = w.Private.ForModel
+	}
 	return &e, nil
 }
 

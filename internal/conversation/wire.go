@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/store"
 )
 
 // StartRequest is the body of POST /v1/conversations.
@@ -154,4 +155,30 @@ type Messages struct {
 	Object         string  `json:"object"`
 	ConversationID string  `json:"conversation_id"`
 	Messages       []Entry `json:"messages"`
+}
+
+// FromStore converts a stored conversation to its wire shape.
+func FromStore(c *store.Conversation) (Conversation, error) {
+	w := Conversation{Object: "conversation", ID: c.ID, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Name: c.Name, Description: c.Description, Metadata: c.Metadata, AgentID: c.AgentID, AgentVersion: c.AgentVersion, Model: c.Model}
+	if c.AgentID == "" && len(c.Config) > 0 {
+		if err := json.Unmarshal(c.Config, &w.Config); err != nil {
+			return w, err
+		}
+	}
+	return w, nil
+}
+
+// EntriesFromStore decodes stored entries.
+func EntriesFromStore(rows []store.Entry) ([]Entry, error) {
+	out := make([]Entry, 0, len(rows))
+	for _, r := range rows {
+		e, err := Decode(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		e.CreatedAt = r.CreatedAt
+		out = append(out, *e)
+	}
+	return out, nil
 }

@@ -21,7 +21,8 @@ var ErrTooLarge = errors.New("file: content exceeds the size limit")
 // a reader never sees a partial blob.
 type Blobs interface {
 	// Put streams r into key, refusing more than max bytes (max <= 0: no
-	// limit). It returns the size, the hex SHA-256 and the count of '\n'.
+	// limit). It returns the size, the hex SHA-256 and the count of lines
+	// (a last line without a final '\n' counts too).
 	Put(key string, r io.Reader, max int64) (PutResult, error)
 	Open(key string) (io.ReadSeekCloser, error)
 	Delete(key string) error
@@ -58,7 +59,11 @@ func (d *DiskBlobs) path(key string) (string, error) {
 	return filepath.Join(d.dir, shard, key), nil
 }
 
-type lineCounter struct{ n int64 }
+type lineCounter struct {
+	n       int64
+	last    byte
+	nonzero bool // some content was written
+}
 
 func (c *lineCounter) Write(p []byte) (int, error) {
 	for _, b := range p {
@@ -66,7 +71,18 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 			c.n++
 		}
 	}
+	if len(p) > 0 {
+		c.last, c.nonzero = p[len(p)-1], true
+	}
 	return len(p), nil
+}
+
+// lines counts an unterminated last line as a line.
+func (c *lineCounter) lines() int64 {
+	if c.nonzero && c.last != '\n' {
+		return c.n + 1
+	}
+	return c.n
 }
 
 // Put streams r to a temporary file and renames it into place.
@@ -104,7 +120,7 @@ func (d *DiskBlobs) Put(key string, r io.Reader, max int64) (PutResult, error) {
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return PutResult{}, err
 	}
-	return PutResult{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Lines: lc.n}, nil
+	return PutResult{Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Lines: lc.lines()}, nil
 }
 
 // Open opens a blob for reading.

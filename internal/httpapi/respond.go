@@ -170,7 +170,7 @@ const pySentinel = "~?~unset~?~sentinel~?~"
 // queryMetadata parses a metadata filter sent as a JSON object.
 func queryMetadata(r *http.Request) (map[string]json.RawMessage, error) {
 	s := r.URL.Query().Get("metadata")
-	if s == "" || s == pySentinel || s == "null" || s == "{}" {
+	if s == "" || s == pySentinel || s == `"`+pySentinel+`"` || s == "null" || s == "{}" {
 		return nil, nil
 	}
 	var m map[string]json.RawMessage

@@ -14,6 +14,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/store"
 )
@@ -45,7 +46,11 @@ type Deps struct {
 	Agents *agent.Service
 	Files  *file.Service
 	Models ModelCatalog
+	Engine *engine.Engine
 	Logger *slog.Logger
+	// ChargeTokens, when set, charges a finished run's tokens to the
+	// request's key (rate limits).
+	ChargeTokens func(r *http.Request, tokens int)
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
 	// PublicURL, when set, is the base of signed URLs; else the request's
@@ -99,6 +104,15 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/agents/{agent_id}/aliases", h: s.listAliases},
 		{pattern: "DELETE /v1/agents/{agent_id}/aliases", h: s.deleteAlias},
 
+		{pattern: "POST /v1/conversations", h: s.startConversation},
+		{pattern: "GET /v1/conversations", h: s.listConversations},
+		{pattern: "GET /v1/conversations/{conversation_id}", h: s.getConversation},
+		{pattern: "DELETE /v1/conversations/{conversation_id}", h: s.deleteConversation},
+		{pattern: "POST /v1/conversations/{conversation_id}", h: s.appendConversation},
+		{pattern: "GET /v1/conversations/{conversation_id}/history", h: s.conversationHistory},
+		{pattern: "GET /v1/conversations/{conversation_id}/messages", h: s.conversationMessages},
+		{pattern: "POST /v1/conversations/{conversation_id}/restart", h: s.restartConversation},
+
 		{pattern: "POST /v1/files", h: s.uploadFile},
 		{pattern: "GET /v1/files", h: s.listFiles},
 		{pattern: "GET /v1/files/{file_id}", h: s.getFile},
@@ -147,13 +161,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
 	}
-	h, pattern := s.mux.Handler(r)
+	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		s.noRoute(rw, r)
 		return
 	}
 	li.route = pattern
-	h.ServeHTTP(rw, r)
+	// Dispatch through the mux itself: mux.Handler does not set the
+	// request's path values, so r.PathValue would be empty.
+	s.mux.ServeHTTP(rw, r)
 }
 
 // noRoute answers 405 when the path exists for another method, else 404.

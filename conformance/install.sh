@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the SDK conformance suites' dependencies (idempotent).
+#   ts/: npm ci from the committed package-lock.json (@mistralai/mistralai pinned to 2.7.0)
+#   py/: a venv at py/.venv with requirements.txt (mistralai==2.10.1, pytest)
+# Usage: conformance/install.sh [ts|py|all]
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WHAT="${1:-all}"
+
+install_ts() {
+  echo "== conformance/ts: npm ci"
+  (cd "$HERE/ts" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+install_py() {
+  echo "== conformance/py: venv + pip install"
+  local py="${PYTHON:-}"
+  if [[ -z "$py" ]]; then
+    if command -v python3.11 >/dev/null 2>&1; then py=python3.11; else py=python3; fi
+  fi
+  if [[ ! -x "$HERE/py/.venv/bin/python" ]]; then
+    "$py" -m venv "$HERE/py/.venv"
+  fi
+  "$HERE/py/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/py/requirements.txt"
+}
+
+case "$WHAT" in
+  ts) install_ts ;;
+  py) install_py ;;
+  all) install_ts; install_py ;;
+  *) echo "usage: $0 [ts|py|all]" >&2; exit 2 ;;
+esac

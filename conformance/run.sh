@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Run the official-SDK conformance suites against a real Tramontane server.
+#
+#   conformance/run.sh            build, start a throw-away server, run TS + Python suites
+#   conformance/run.sh ts [ARGS]  only the TypeScript suite (ARGS go to `node --test`,
+#                                 e.g. test/files.test.mjs or --test-name-pattern=alias)
+#   conformance/run.sh py [ARGS]  only the Python suite (ARGS go to pytest, e.g. -k files -x)
+#
+# Dependencies come from conformance/install.sh (run it once first).
+#
+# What it does: builds ./cmd/tramontane (and ./cmd/fakeupstream, a fake OpenAI-compatible
+# upstream on loopback) into a temp dir, writes a model-routing config, starts
+# `tramontane serve` on a free loopback port with a fresh data dir and a random bootstrap key,
+# waits for /healthz, creates a key in a second workspace ("other") for cross-workspace tests,
+# exports
+#   TRAMONTANE_URL, TRAMONTANE_KEY, TRAMONTANE_OTHER_KEY, TRAMONTANE_EXPECT_MODELS,
+#   FAKEUPSTREAM_URL (base URL of the fake upstream: GET/DELETE /_requests)
+# and runs the suites. Everything it started is stopped on exit. Exits non-zero if any suite
+# fails.
+#
+# To run against a server you started yourself, export TRAMONTANE_URL, TRAMONTANE_KEY and
+# TRAMONTANE_OTHER_KEY before calling this script: nothing is built or started then.
+# Other knobs: TRAMONTANE_MODEL (model for agents, default mistral-medium-latest),
+# TRAMONTANE_EXPECT_MODELS (ids /v1/models must list), KEEP_TMP=1 (keep data dir and logs).
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+
+WHAT="all"
+case "${1:-}" in
+  ts|py|all) WHAT="$1"; shift ;;
+esac
+EXTRA=("$@")
+
+log() { printf '== %s\n' "$*" >&2; }
+
+TMP=""
+SERVER_PID=""
+UPSTREAM_PID=""
+
+stop_pid() {
+  local pid="$1"
+  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then return 0; fi
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  stop_pid "$SERVER_PID"
+  stop_pid "$UPSTREAM_PID"
+  if [[ -n "$TMP" ]]; then
+    if [[ "${KEEP_TMP:-}" == "1" ]]; then
+      log "kept $TMP (server log: $TMP/server.log)"
+    else
+      rm -rf "$TMP"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_upstream() {
+  # Sets UPSTREAM_URL (…/v1). No suite needs a real model, and nothing may leave the machine:
+  # without cmd/fakeupstream, point at the discard port (nothing listens there).
+  UPSTREAM_URL="http://127.0.0.1:9/v1"
+  [[ -d "$ROOT/cmd/fakeupstream" ]] || return 0
+  log "building ./cmd/fakeupstream"
+  if ! (cd "$ROOT" && go build -o "$TMP/fakeupstream" ./cmd/fakeupstream); then
+    log "build of fakeupstream failed"; exit 1
+  fi
+  "$TMP/fakeupstream" -addr 127.0.0.1:0 -port-file "$TMP/upstream.port" -quiet >"$TMP/upstream.log" 2>&1 &
+  UPSTREAM_PID=$!
+  for _ in $(seq 1 100); do [[ -s "$TMP/upstream.port" ]] && break; sleep 0.1; done
+  if [[ ! -s "$TMP/upstream.port" ]]; then
+    log "fakeupstream did not start; log:"; cat "$TMP/upstream.log" >&2; exit 1
+  fi
+  export FAKEUPSTREAM_URL="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/upstream.port")"
+  UPSTREAM_URL="$FAKEUPSTREAM_URL/v1"
+}
+
+write_config() {
+  # Model routing for the names the suites use, all served by the fake upstream.
+  cat >"$1" <<YAML
+providers:
+  - name: conformance
+    type: openai
+    base_url: $UPSTREAM_URL
+models:
+  - name: mistral-medium-latest
+    provider: conformance
+    capabilities: [function_calling, vision]
+    max_context_length: 131072
+  - name: mistral-small-latest
+    provider: conformance
+    capabilities: [function_calling]
+YAML
+  export TRAMONTANE_EXPECT_MODELS="${TRAMONTANE_EXPECT_MODELS:-mistral-medium-latest,mistral-small-latest}"
+}
+
+start_server() {
+  TMP="$(mktemp -d "${TMPDIR:-/tmp}/tramontane-conformance.XXXXXX")"
+  local bin="$TMP/tramontane" data="$TMP/data" cfg="$TMP/tramontane.yaml"
+  mkdir -p "$data"
+
+  log "building ./cmd/tramontane"
+  if ! (cd "$ROOT" && go build -o "$bin" ./cmd/tramontane); then
+    log "build failed"; exit 1
+  fi
+  start_upstream
+  write_config "$cfg"
+
+  local port key
+  port="$(free_port)"
+  key="tr-conf-$(openssl rand -hex 24 2>/dev/null || python3 -c 'import secrets;print(secrets.token_hex(24))')"
+
+  log "starting tramontane serve on 127.0.0.1:$port (data dir $data)"
+  TRAMONTANE_ADDR="127.0.0.1:$port" \
+  TRAMONTANE_DATA_DIR="$data" \
+  TRAMONTANE_CONFIG="$cfg" \
+  TRAMONTANE_BOOTSTRAP_KEY="$key" \
+    "$bin" serve >"$TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+
+  local url="http://127.0.0.1:$port" ok=""
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      log "server exited during startup; log:"; cat "$TMP/server.log" >&2; exit 1
+    fi
+    if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz" 2>/dev/null)" == "200" ]]; then ok=1; break; fi
+    sleep 0.1
+  done
+  if [[ -z "$ok" ]]; then
+    log "server did not answer GET /healthz with 200 within 30s; log:"; cat "$TMP/server.log" >&2; exit 1
+  fi
+
+  local other
+  if ! other="$(TRAMONTANE_CONFIG="$cfg" "$bin" keys create --data-dir "$data" --workspace other --name conformance -q)"; then
+    log "tramontane keys create failed"; exit 1
+  fi
+  other="$(printf '%s' "$other" | tr -d '[:space:]')"
+  if [[ -z "$other" ]]; then
+    log "tramontane keys create -q printed no key"; exit 1
+  fi
+
+  export TRAMONTANE_URL="$url" TRAMONTANE_KEY="$key" TRAMONTANE_OTHER_KEY="$other"
+}
+
+if [[ -n "${TRAMONTANE_URL:-}" ]]; then
+  : "${TRAMONTANE_KEY:?TRAMONTANE_URL is set, so TRAMONTANE_KEY must be too}"
+  : "${TRAMONTANE_OTHER_KEY:?TRAMONTANE_URL is set, so TRAMONTANE_OTHER_KEY must be too}"
+  log "using the already running server at $TRAMONTANE_URL"
+else
+  start_server
+fi
+
+TS_RC=skip
+PY_RC=skip
+
+if [[ "$WHAT" == "ts" || "$WHAT" == "all" ]]; then
+  if [[ ! -d "$HERE/ts/node_modules/@mistralai/mistralai" ]]; then
+    log "conformance/ts/node_modules missing: run conformance/install.sh"; exit 1
+  fi
+  log "TypeScript SDK suite (@mistralai/mistralai $(node -p 'require("'"$HERE"'/ts/node_modules/@mistralai/mistralai/package.json").version'))"
+  if [[ ${#EXTRA[@]} -gt 0 && "$WHAT" == "ts" ]]; then
+    (cd "$HERE/ts" && node --test "${EXTRA[@]}")
+  else
+    (cd "$HERE/ts" && node --test test/*.test.mjs)
+  fi
+  TS_RC=$?
+fi
+
+if [[ "$WHAT" == "py" || "$WHAT" == "all" ]]; then
+  PY="$HERE/py/.venv/bin/python"
+  if [[ ! -x "$PY" ]]; then
+    log "conformance/py/.venv missing: run conformance/install.sh"; exit 1
+  fi
+  log "Python SDK suite (mistralai $("$PY" -c 'import importlib.metadata as m; print(m.version("mistralai"))'))"
+  if [[ ${#EXTRA[@]} -gt 0 && "$WHAT" == "py" ]]; then
+    (cd "$HERE/py" && "$PY" -m pytest -q "${EXTRA[@]}")
+  else
+    (cd "$HERE/py" && "$PY" -m pytest -q)
+  fi
+  PY_RC=$?
+fi
+
+status() { case "$1" in skip) echo skipped ;; 0) echo passed ;; *) echo "FAILED (exit $1)" ;; esac; }
+log "conformance: ts $(status "$TS_RC"), py $(status "$PY_RC")"
+
+if [[ "$TS_RC" != skip && "$TS_RC" != 0 ]] || [[ "$PY_RC" != skip && "$PY_RC" != 0 ]]; then
+  if [[ -n "$TMP" && -f "$TMP/server.log" ]]; then
+    log "last 40 lines of the server log:"; tail -n 40 "$TMP/server.log" >&2
+  fi
+  exit 1
+fi
+exit 0

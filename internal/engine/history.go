@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/conversation"
+	"github.com/tramontane/tramontane/internal/model"
+)
+
+type toolKind int
+
+const (
+	kindUnknown toolKind = iota
+	kindFunction
+	kindConnector
+	kindHandoff
+)
+
+// handoffTarget is an agent the current one may transfer to.
+type handoffTarget struct {
+	ID, Name string
+}
+
+// toolSet is what the current actor offers the model.
+type toolSet struct {
+	defs       []model.ToolDef
+	functions  map[string]agent.Tool
+	connectors map[string]agent.Tool
+	handoffs   map[string]handoffTarget
+	confirm    map[string]bool
+}
+
+func (t *toolSet) kind(name string) toolKind {
+	switch {
+	case t.functions[name].Type != "":
+		return kindFunction
+	case t.connectors[name].Type != "":
+		return kindConnector
+	case t.handoffs[name].ID != "":
+		return kindHandoff
+	}
+	return kindUnknown
+}
+
+func (t *toolSet) needsConfirmation(name string) bool { return t.confirm[name] }
+
+// tools builds the actor's tool set: its functions, its connectors (as
+// functions named after them) and one transfer function per handoff.
+func (r *run) tools() *toolSet {
+	ts := &toolSet{functions: map[string]agent.Tool{}, connectors: map[string]agent.Tool{}, handoffs: map[string]handoffTarget{}, confirm: map[string]bool{}}
+	for _, t := range r.actor.Tools {
+		var def model.ToolDef
+		switch t.Type {
+		case "function":
+			if t.Function == nil {
+				continue
+			}
+			def = model.ToolDef{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters, Strict: t.Function.Strict}
+			ts.functions[def.Name] = t
+		case "connector":
+			continue // remote connectors (MCP) are not served yet
+		default:
+			if c, ok := r.e.connectors[t.Type]; ok {
+				def = c.Definition(t)
+			} else {
+				def = builtinDefinition(t.Type)
+			}
+			if _, dup := ts.connectors[def.Name]; dup {
+				continue
+			}
+			ts.connectors[def.Name] = t
+		}
+		if tc := t.ToolConfiguration; tc != nil {
+			if len(tc.Include) > 0 && !slices.Contains(tc.Include, def.Name) || slices.Contains(tc.Exclude, def.Name) {
+				delete(ts.functions, def.Name)
+				delete(ts.connectors, def.Name)
+				continue
+			}
+			if slices.Contains(tc.RequiresConfirmation, def.Name) {
+				ts.confirm[def.Name] = true
+			}
+		}
+		ts.defs = append(ts.defs, def)
+	}
+	for _, id := range r.actor.Handoffs {
+		a, err := r.e.agents.GetRecord(r.ctx, r.ws, id, -1)
+		if err != nil {
+			continue // a deleted target is simply no longer offered
+		}
+		name := model.HandoffToolName(a.Version.Name)
+		cfg, _ := agent.ConfigOf(&a.Version)
+		desc := "Hand the conversation over to the agent " + a.Version.Name + "."
+		if cfg != nil && cfg.Description != nil && *cfg.Description != "" {
+			desc += " " + *cfg.Description
+		}
+		ts.handoffs[name] = handoffTarget{ID: a.ID, Name: a.Version.Name}
+		ts.defs = append(ts.defs, model.ToolDef{Name: name, Description: desc, Parameters: json.RawMessage(`{"type":"object","properties":{}}`)})
+	}
+	return ts
+}
+
+// request builds the model request from the history.
+func (r *run) request(upstream string) (*model.Request, *toolSet) {
+	ts := r.tools()
+	req := &model.Request{Model: upstream, Tools: ts.defs}
+	if r.actor.Instr != "" {
+		req.Messages = append(req.Messages, model.Message{Role: "system", Content: r.actor.Instr})
+	}
+	req.Messages = append(req.Messages, Messages(r.history)...)
+	applyArgs(req, r.actor.Args)
+	applyArgs(req, r.override)
+	if len(req.Tools) == 0 {
+		req.ToolChoice = ""
+	}
+	return req, ts
+}
+
+func applyArgs(req *model.Request, a *agent.CompletionArgs) {
+	if a == nil {
+		return
+	}
+	if a.Temperature != nil {
+		req.Temperature = a.Temperature
+	}
+	if a.TopP != nil {
+		req.TopP = a.TopP
+	}
+	if a.MaxTokens != nil {
+		req.MaxTokens = a.MaxTokens
+	}
+	if a.RandomSeed != nil {
+		req.RandomSeed = a.RandomSeed
+	}
+	if a.PresencePenalty != nil {
+		req.PresencePenalty = a.PresencePenalty
+	}
+	if a.FrequencyPenalty != nil {
+		req.FrequencyPenalty = a.FrequencyPenalty
+	}
+	if a.ToolChoice != "" {
+		req.ToolChoice = a.ToolChoice
+	}
+	if len(a.ResponseFormat) > 0 && string(a.ResponseFormat) != "null" {
+		req.ResponseFormat = a.ResponseFormat
+	}
+	if len(a.Stop) > 0 && string(a.Stop) != "null" {
+		var one string
+		if json.Unmarshal(a.Stop, &one) == nil {
+			req.Stop = []string{one}
+		} else {
+			_ = json.Unmarshal(a.Stop, &req.Stop)
+		}
+	}
+}
+
+// Messages turns entries into model messages. Calls made in one model turn
+// become one assistant message with tool calls, each followed by its
+// result; built-in executions and handoffs are replayed the same way.
+func Messages(history []conversation.Entry) []model.Message {
+	var out []model.Message
+	// lastAssistant returns the assistant message that calls may attach to:
+	// the last message, if it is an assistant turn not yet answered.
+	attach := func() *model.Message {
+		if n := len(out); n > 0 && out[n-1].Role == "assistant" {
+			return &out[n-1]
+		}
+		out = append(out, model.Message{Role: "assistant"})
+		return &out[len(out)-1]
+	}
+	names := map[string]string{}
+	var deferred []model.Message // results of calls answered inline
+	flush := func() {
+		out = append(out, deferred...)
+		deferred = nil
+	}
+	for i := range history {
+		h := &history[i]
+		switch h.Type {
+		case conversation.MessageInput:
+			flush()
+			m := model.Message{Role: h.Role, Content: conversation.TextOf(h.Content), Prefix: h.Prefix}
+			for _, u := range conversation.ImagesOf(h.Content) {
+				m.Parts = append(m.Parts, model.Part{Type: "image_url", ImageURL: u})
+			}
+			out = append(out, m)
+		case conversation.MessageOutput:
+			flush()
+			out = append(out, model.Message{Role: "assistant", Content: conversation.TextOf(h.Content)})
+		case conversation.FunctionCall:
+			if h.ConfirmationStatus == conversation.ConfirmPending || isBuiltinConfirmed(h) {
+				continue
+			}
+			if len(deferred) > 0 && h.ConfirmationStatus != conversation.ConfirmDenied {
+				flush()
+			}
+			m := attach()
+			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ToolCallID, Name: h.Name, Arguments: orEmpty(h.Arguments)})
+			names[h.ToolCallID] = h.Name
+			if h.ConfirmationStatus == conversation.ConfirmDenied {
+				deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ToolCallID, Name: h.Name, Content: "The user denied this call; it was not run."})
+			}
+		case conversation.FunctionResult:
+			out = append(out, deferred...)
+			deferred = nil
+			out = append(out, model.Message{Role: "tool", ToolCallID: h.ToolCallID, Name: names[h.ToolCallID], Content: h.Result})
+		case conversation.ToolExecution:
+			if len(deferred) > 0 {
+				flush()
+			}
+			m := attach()
+			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ID, Name: h.Name, Arguments: orEmpty(h.Arguments)})
+			content := h.ForModel
+			if content == "" {
+				content = string(h.Info)
+			}
+			deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ID, Name: h.Name, Content: content})
+		case conversation.AgentHandoff:
+			if len(deferred) > 0 {
+				flush()
+			}
+			m := attach()
+			name := model.HandoffToolName(h.NextAgentName)
+			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ID, Name: name, Arguments: "{}"})
+			deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ID, Name: name,
+				Content: fmt.Sprintf("Transferred from %s to %s. You are now %s; continue the conversation.", h.PreviousAgentName, h.NextAgentName, h.NextAgentName)})
+		}
+	}
+	flush()
+	return out
+}
+
+func orEmpty(args string) string {
+	if args == "" {
+		return "{}"
+	}
+	return args
+}

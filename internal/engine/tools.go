@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/model"
+)
+
+// Connector is a built-in tool that runs server-side (web_search,
+// code_interpreter, image_generation, document_library, ...).
+type Connector interface {
+	// Definition is the function the model sees for this tool as
+	// configured on the agent.
+	Definition(t agent.Tool) model.ToolDef
+	// Execute runs one call. An error is reported to the model and in the
+	// tool.execution entry's info; it does not end the run.
+	Execute(ctx context.Context, call ToolCall) (*ToolResult, error)
+}
+
+// ToolCall is one invocation of a connector.
+type ToolCall struct {
+	Workspace      string
+	ConversationID string
+	Tool           agent.Tool
+	Arguments      string // JSON text
+	// Progress sends a tool.execution.delta with more argument or progress
+	// text; it also keeps SSE connections alive.
+	Progress func(text string)
+}
+
+// ToolResult is a connector's outcome.
+type ToolResult struct {
+	// Info becomes the tool.execution entry's info (an object).
+	Info map[string]any
+	// ForModel is what the model reads as the tool's result; if empty the
+	// JSON of Info is used.
+	ForModel string
+	// Chunks are output chunks (tool_reference, tool_file) to attach to the
+	// next message.output of the run.
+	Chunks []json.RawMessage
+	// References are numbered sources the model may cite as [n]; citations
+	// in the final text become tool_reference chunks.
+	References []Reference
+	// ConnectorTokens counts tokens the connector injected.
+	ConnectorTokens int
+}
+
+// Reference is a citable source.
+type Reference struct {
+	Tool        string `json:"tool"`
+	Title       string `json:"title"`
+	URL         string `json:"url,omitempty"`
+	Favicon     string `json:"favicon,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Connectors maps a built-in tool type to its implementation.
+type Connectors map[string]Connector
+
+// builtinDefinition is the function offered for a connector that is not
+// configured, so the model can still call it and be told why it failed.
+func builtinDefinition(typ string) model.ToolDef {
+	params := map[string]string{
+		"web_search":         `{"type":"object","properties":{"query":{"type":"string","description":"What to search the web for"}},"required":["query"]}`,
+		"web_search_premium": `{"type":"object","properties":{"query":{"type":"string","description":"What to search the web and news for"}},"required":["query"]}`,
+		"code_interpreter":   `{"type":"object","properties":{"code":{"type":"string","description":"Python code to run"}},"required":["code"]}`,
+		"image_generation":   `{"type":"object","properties":{"prompt":{"type":"string","description":"Description of the image to generate"}},"required":["prompt"]}`,
+		"document_library":   `{"type":"object","properties":{"query":{"type":"string","description":"What to search the document libraries for"}},"required":["query"]}`,
+	}[typ]
+	if params == "" {
+		params = `{"type":"object","properties":{}}`
+	}
+	desc := map[string]string{
+		"web_search":         "Search the web for up-to-date information.",
+		"web_search_premium": "Search the web and news sources for up-to-date information.",
+		"code_interpreter":   "Run Python code in a sandbox and return its output.",
+		"image_generation":   "Generate an image from a text description.",
+		"document_library":   "Search the user's document libraries.",
+	}[typ]
+	return model.ToolDef{Name: typ, Description: desc, Parameters: json.RawMessage(params)}
+}
+
+// notConfigured is the error a call to a missing connector reports.
+func notConfigured(name string) error {
+	return fmt.Errorf("the %s connector is not configured on this server (see docs/connectors.md)", name)
+}
