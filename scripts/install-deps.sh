@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine
+# (idempotent): PostgreSQL from Debian's packages, and the SDK conformance
+# suites' npm and pip packages. Go, Node and Python must already be there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: run as root or install: ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "== apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# The cluster is started by scripts/pg-start.sh, not by the package's service.
+conformance/install.sh

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test: go vet, the Go tests (store suite on SQLite and
+# PostgreSQL), a short fuzz run, and the SDK conformance suites (official
+# TypeScript and Python SDKs against the real binary). Installs what is
+# missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+eval "$(scripts/pg-start.sh)"
+trap 'scripts/pg-start.sh stop' EXIT
+
+echo "== gofmt"
+unformatted=$(gofmt -l cmd internal bench 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+echo "== go test"
+go test -count=1 ./...
+echo "== fuzz (short)"
+go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
+echo "== SDK conformance"
+conformance/run.sh
