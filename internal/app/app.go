@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
+	"github.com/tramontane/tramontane/internal/metrics"
 	"github.com/tramontane/tramontane/internal/model/providers"
+	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
 
@@ -64,10 +67,17 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, fmt.Errorf("model routing: %w", err)
 	}
+	limits, err := ratelimit.ParseConfig(c.Raw)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("rate limits: %w", err)
+	}
+	m := metrics.New()
 	agents := agent.NewService(db)
-	eng := engine.New(db, agents, router, engine.Connectors{}, engine.Options{}, nil, logger)
+	eng := engine.New(db, agents, router, engine.Connectors{}, engine.Options{}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
+		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL,
 	})
 	return a, nil
@@ -115,3 +125,19 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	}
 	return err
 }
+
+// observer feeds the engine's upstream, token and tool events to metrics.
+type observer struct{ m *metrics.Metrics }
+
+func (o observer) Upstream(provider, model string, d, ttft time.Duration, err error) {
+	o.m.ObserveUpstream(provider, model, d, ttft)
+	if err != nil {
+		o.m.Error(apierr.KindOf(err).String())
+	}
+}
+
+func (o observer) Tokens(model string, prompt, completion, connector int) {
+	o.m.AddTokens(model, prompt, completion, connector)
+}
+
+func (o observer) Tool(name string, ok bool) { o.m.ToolExecution(name, ok) }

@@ -9,6 +9,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/engine"
+	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -73,23 +74,28 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		Annotate(r.Context(), slog.String("agent_id", p.AgentID))
 	}
 	var col engine.Collector
-	var tokens int
+	var runErr error
 	defer func() {
 		u := col.Usage
-		tokens = u.TotalTokens
+		outcome := "ok"
+		if runErr != nil {
+			outcome = apierr.KindOf(runErr).String()
+		}
+		s.Metrics.Run(outcome)
 		attrs := []slog.Attr{slog.Int("prompt_tokens", u.PromptTokens), slog.Int("completion_tokens", u.CompletionTokens), slog.Int("total_tokens", u.TotalTokens)}
 		if len(u.Connectors) > 0 {
 			attrs = append(attrs, slog.Any("tool_calls", u.Connectors))
 		}
 		Annotate(r.Context(), attrs...)
-		if s.ChargeTokens != nil && tokens > 0 {
-			s.ChargeTokens(r, tokens)
+		if u.TotalTokens > 0 {
+			ratelimit.ChargeFromContext(r.Context(), u.TotalTokens)
 		}
 	}()
 	if stream {
 		sink := newSSESink(w)
 		sink.onEvent = func(ev engine.Event) { _ = col.Emit(ev) }
 		err := p.Execute(r.Context(), sink)
+		runErr = err
 		if !sink.finish(err) {
 			writeError(w, r, err)
 		} else if err != nil {
@@ -100,6 +106,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		return
 	}
 	if err := p.Execute(r.Context(), &col); err != nil {
+		runErr = err
 		writeError(w, r, err)
 		return
 	}

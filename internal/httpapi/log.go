@@ -75,6 +75,10 @@ func (s *Server) logRequest(r *http.Request, w *statusWriter, id string, li *log
 		}
 	}
 	s.Logger.LogAttrs(r.Context(), level, "request", attrs...)
+	s.Metrics.ObserveRequest(li.route, r.Method, status, d)
+	if li.err != nil {
+		s.Metrics.Error(li.err.Kind.String())
+	}
 }
 
 // statusWriter records the status and size of a response. It forwards

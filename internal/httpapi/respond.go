@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/tramontane/tramontane/internal/apierr"
+	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -35,6 +37,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := apierr.As(err)
 	if li := logInfoFrom(r.Context()); li != nil {
 		li.setError(e)
+	}
+	if limit, ok := ratelimit.Refused(err); ok {
+		Annotate(r.Context(), slog.String("rate_limit", limit))
 	}
 	apierr.Write(w, e)
 }

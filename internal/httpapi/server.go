@@ -16,6 +16,8 @@ import (
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -48,9 +50,10 @@ type Deps struct {
 	Models ModelCatalog
 	Engine *engine.Engine
 	Logger *slog.Logger
-	// ChargeTokens, when set, charges a finished run's tokens to the
-	// request's key (rate limits).
-	ChargeTokens func(r *http.Request, tokens int)
+	// Limiter enforces per-key and per-workspace rate limits (nil: none).
+	Limiter *ratelimit.Limiter
+	// Metrics collects Prometheus metrics (nil: none).
+	Metrics *metrics.Metrics
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
 	// PublicURL, when set, is the base of signed URLs; else the request's
@@ -86,6 +89,7 @@ type route struct {
 func (s *Server) routes() {
 	rs := []route{
 		{pattern: "GET /healthz", h: s.health, public: true},
+		{pattern: "GET /metrics", h: s.metrics, public: true},
 		{pattern: "GET /files/signed/{file_id}", h: s.signedDownload, public: true},
 
 		{pattern: "GET /v1/models", h: s.listModels},
@@ -121,25 +125,40 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
 	}
 	for _, r := range rs {
-		h := http.Handler(r.h)
-		if !r.public {
-			h = s.authenticate(h)
-		}
-		s.mux.Handle(r.pattern, h)
+		s.Handle(r.pattern, r.h, r.public)
 	}
 }
 
-// Handle registers an extra route (used by later subsystems).
+// Handle registers a route; non-public routes are authenticated and rate
+// limited.
 func (s *Server) Handle(pattern string, h http.Handler, public bool) {
 	if !public {
-		h = s.authenticate(h)
+		h = s.authenticate(s.Limiter.Middleware(principalLimits, writeError)(h))
 	}
 	s.mux.Handle(pattern, h)
+}
+
+// principalLimits tells the rate limiter who a request is.
+func principalLimits(r *http.Request) (string, string, ratelimit.Limits, string, bool) {
+	p := auth.From(r.Context())
+	if p == nil || p.Key == nil {
+		return "", "", ratelimit.Limits{}, "", false
+	}
+	return p.KeyID, p.WorkspaceID, ratelimit.Limits{RPS: p.Key.RPS, TPM: p.Key.TPM}, p.Key.Tier, true
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.Metrics == nil {
+		writeError(w, r, apierr.NotFoundf("metrics are disabled"))
+		return
+	}
+	s.Metrics.Handler().ServeHTTP(w, r)
 }
 
 // ServeHTTP runs the middleware chain and the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	defer s.Metrics.TrackInFlight()()
 	id := r.Header.Get("X-Request-ID")
 	if id == "" || len(id) > 128 {
 		id = newRequestID()
