@@ -37,11 +37,26 @@ type Config struct {
 	// MistralAPIKey routes Mistral's model names to Mistral's API.
 	MistralAPIKey string `yaml:"mistral_api_key"`
 
+	// Engine tunes the conversation run loop.
+	Engine Engine `yaml:"engine"`
+
 	// ConfigFile is the file the settings were read from, if any.
 	ConfigFile string `yaml:"-"`
 	// Raw is the config file's content, for subsystems that read their own
 	// sections (model routing, connectors).
 	Raw []byte `yaml:"-"`
+}
+
+// Engine holds the run loop's limits.
+type Engine struct {
+	// MaxModelCalls caps model calls in one run.
+	MaxModelCalls int `yaml:"max_model_calls"`
+	// MaxRepeats stops a run when the model repeats one call this often.
+	MaxRepeats int `yaml:"max_repeats"`
+	// ToolTimeout bounds one connector execution.
+	ToolTimeout time.Duration `yaml:"tool_timeout"`
+	// RunLease is how long a crashed run keeps its conversation locked.
+	RunLease time.Duration `yaml:"run_lease"`
 }
 
 // Defaults returns the built-in settings.
@@ -54,6 +69,7 @@ func Defaults() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
+		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 15 * time.Minute},
 	}
 }
 
@@ -151,6 +167,14 @@ func Load(f *Flags) (Config, error) {
 			errs = append(errs, fmt.Errorf("TRAMONTANE_SHUTDOWN_TIMEOUT: %q is not a duration", v))
 		} else {
 			c.ShutdownTimeout = d
+		}
+	}
+	if v := os.Getenv("TRAMONTANE_MAX_MODEL_CALLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("TRAMONTANE_MAX_MODEL_CALLS: %q is not a positive integer", v))
+		} else {
+			c.Engine.MaxModelCalls = n
 		}
 	}
 	switch c.LogFormat {
