@@ -414,6 +414,9 @@ func TextOf(c json.RawMessage) string {
 		return ""
 	}
 	if c[0] == '"' {
+		if len(c) >= 2 && bytes.IndexByte(c, '\\') < 0 {
+			return string(c[1 : len(c)-1]) // no escapes: the bytes are the text
+		}
 		var str string
 		_ = json.Unmarshal(c, &str)
 		return str

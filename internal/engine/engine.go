@@ -63,6 +63,7 @@ type Engine struct {
 	obs        Observer
 	log        *slog.Logger
 	now        func() time.Time
+	cache      *historyCache
 }
 
 // New returns an engine.
@@ -92,7 +93,8 @@ func New(s store.Store, agents *agent.Service, r Router, c Connectors, o Options
 		log = slog.Default()
 	}
 	return &Engine{store: s, agents: agents, router: r, connectors: c, opts: o, obs: obs, log: log,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+		now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		cache: newHistoryCache(1024)}
 }
 
 // actor is who answers: an agent at a version, or a model conversation's
@@ -300,18 +302,21 @@ func (e *Engine) load(ctx context.Context, ws, id string, upToSeq int, version s
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rows, err := e.store.ListEntries(ctx, ws, id, upToSeq)
-	if err != nil {
-		return nil, nil, nil, err
+	history, ok := []conversation.Entry(nil), false
+	if upToSeq < 0 {
+		history, ok = e.cache.get(id, c.NextSeq)
 	}
-	history := make([]conversation.Entry, 0, len(rows))
-	for _, r := range rows {
-		en, err := conversation.Decode(r.Body)
+	if !ok {
+		rows, err := e.store.ListEntries(ctx, ws, id, upToSeq)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		en.CreatedAt = r.CreatedAt
-		history = append(history, *en)
+		if history, err = conversation.EntriesFromStore(rows); err != nil {
+			return nil, nil, nil, err
+		}
+		if upToSeq < 0 && len(history) == c.NextSeq {
+			e.cache.put(id, history)
+		}
 	}
 	ac, err := e.currentActor(ctx, ws, c, history, version)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/conversation"
+	"github.com/tramontane/tramontane/internal/store"
 )
 
 // pending describes the calls of a conversation still awaiting the
@@ -59,7 +60,7 @@ func ids(m map[string]*conversation.Entry) string {
 }
 
 // PrepareAppend checks an append and takes the conversation's run lease.
-func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversation.AppendRequest) (p *Prepared, err error) {
+func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversation.AppendRequest) (_ *Prepared, err error) {
 	mode, err := handoffMode(req.HandoffExecution)
 	if err != nil {
 		return nil, err
@@ -75,11 +76,8 @@ func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversa
 	if len(inputs) == 0 && len(req.ToolConfirmations) == 0 {
 		return nil, apierr.Field("body.inputs", "missing", "give inputs, tool_confirmations, or both")
 	}
-	c, history, ac, err := e.load(ctx, ws, id, -1, "")
-	if err != nil {
-		return nil, err
-	}
-	p = &Prepared{e: e, ws: ws, conv: c, persist: boolOr(req.Store, true), mode: mode, override: req.CompletionArgs, inputs: inputs, actor: ac}
+	p := &Prepared{e: e, ws: ws, conv: &store.Conversation{ID: id}, persist: boolOr(req.Store, true), mode: mode, override: req.CompletionArgs, inputs: inputs}
+	// Take the lease first, then read: what we read cannot change under us.
 	if err := e.lease(ctx, p); err != nil {
 		return nil, err
 	}
@@ -88,8 +86,8 @@ func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversa
 			p.Release()
 		}
 	}()
-	// Re-read under the lease: a run that finished meanwhile changed it.
-	if c, history, ac, err = e.load(ctx, ws, id, -1, ""); err != nil {
+	c, history, ac, err := e.load(ctx, ws, id, -1, "")
+	if err != nil {
 		return nil, err
 	}
 	p.conv, p.actor = c, ac

@@ -55,7 +55,11 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 			return r.fail(err)
 		}
 	} else if err := r.loop(); err != nil {
+		r.e.cache.drop(p.conv.ID)
 		return r.fail(err)
+	}
+	if r.persist {
+		r.e.cache.put(p.conv.ID, r.history)
 	}
 	r.finishUsage()
 	return r.emit(Event{Type: ResponseDone, Data: doneData{Type: ResponseDone, CreatedAt: p.e.now(), Usage: r.usage}})

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/tramontane/tramontane/internal/conversation"
+)
+
+// historyCache keeps the decoded history of recently used conversations,
+// so that a turn does not re-read and re-decode its whole history. An entry
+// is valid only while the stored conversation still has exactly as many
+// entries (NextSeq); anything else (another instance appended, a delete)
+// falls back to the store. Histories holding a call that awaits
+// confirmation are not cached, because recording the decision rewrites an
+// entry in place.
+type historyCache struct {
+	mu    sync.Mutex
+	max   int
+	ll    *list.List
+	items map[string]*list.Element
+}
+
+type cacheItem struct {
+	id      string
+	entries []conversation.Entry
+}
+
+func newHistoryCache(max int) *historyCache {
+	return &historyCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+}
+
+// get returns a copy of the cached history if it has exactly n entries.
+func (c *historyCache) get(id string, n int) ([]conversation.Entry, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[id]
+	if !ok {
+		return nil, false
+	}
+	it := el.Value.(*cacheItem)
+	if len(it.entries) != n {
+		c.ll.Remove(el)
+		delete(c.items, id)
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	out := make([]conversation.Entry, n, n+8)
+	copy(out, it.entries)
+	return out, true
+}
+
+// put stores a copy of history for id.
+func (c *historyCache) put(id string, history []conversation.Entry) {
+	if c == nil || c.max <= 0 {
+		return
+	}
+	for i := range history {
+		if history[i].ConfirmationStatus == conversation.ConfirmPending {
+			c.drop(id)
+			return
+		}
+	}
+	cp := append([]conversation.Entry(nil), history...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[id]; ok {
+		el.Value.(*cacheItem).entries = cp
+		c.ll.MoveToFront(el)
+		return
+	}
+	c.items[id] = c.ll.PushFront(&cacheItem{id: id, entries: cp})
+	for c.ll.Len() > c.max {
+		last := c.ll.Back()
+		c.ll.Remove(last)
+		delete(c.items, last.Value.(*cacheItem).id)
+	}
+}
+
+func (c *historyCache) drop(id string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[id]; ok {
+		c.ll.Remove(el)
+		delete(c.items, id)
+	}
+}
