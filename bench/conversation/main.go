@@ -95,18 +95,23 @@ func run(n, warmup int) error {
 	for _, conc := range []int{1, 64} {
 		direct := measure(n, warmup, conc, func(int) (time.Duration, error) { return upstreamCall(upSrv.URL, false) })
 		up.Reset()
-		convs, err := newConversations(base, conc)
+		// Each conversation takes at most turnsPerConv appends, so that the
+		// history stays short and the rows measure a typical turn.
+		pool, err := newPool(base, conc, (n+warmup)/conc+1)
 		if err != nil {
 			return err
 		}
-		turn := measure(n, warmup, conc, func(w int) (time.Duration, error) { return appendTurn(base, convs[w], false) })
+		turn := measure(n, warmup, conc, func(w int) (time.Duration, error) { return appendTurn(base, pool.next(w), false) })
 		up.Reset()
 		report("upstream direct (non-stream)", conc, direct, nil)
 		report("stored turn (append)", conc, turn, direct)
 
 		directTTFT := measure(n, warmup, conc, func(int) (time.Duration, error) { return upstreamCall(upSrv.URL, true) })
 		up.Reset()
-		ttft := measure(n, warmup, conc, func(w int) (time.Duration, error) { return appendTurn(base, convs[w], true) })
+		if pool, err = newPool(base, conc, (n+warmup)/conc+1); err != nil {
+			return err
+		}
+		ttft := measure(n, warmup, conc, func(w int) (time.Duration, error) { return appendTurn(base, pool.next(w), true) })
 		up.Reset()
 		report("upstream first chunk (stream)", conc, directTTFT, nil)
 		report("first streamed delta (append)", conc, ttft, directTTFT)
@@ -266,6 +271,32 @@ func newConversations(base string, n int) ([]string, error) {
 		out[i] = r.ConversationID
 	}
 	return out, nil
+}
+
+const turnsPerConv = 5
+
+// pool hands each worker fresh conversations, turnsPerConv appends each.
+type pool struct {
+	convs [][]string
+	used  []int
+}
+
+func newPool(base string, workers, turns int) (*pool, error) {
+	p := &pool{convs: make([][]string, workers), used: make([]int, workers)}
+	for w := range p.convs {
+		ids, err := newConversations(base, turns/turnsPerConv+1)
+		if err != nil {
+			return nil, err
+		}
+		p.convs[w] = ids
+	}
+	return p, nil
+}
+
+func (p *pool) next(w int) string {
+	i := p.used[w] / turnsPerConv
+	p.used[w]++
+	return p.convs[w][i%len(p.convs[w])]
 }
 
 func appendTurn(base, id string, stream bool) (time.Duration, error) {

@@ -91,3 +91,27 @@ func (c *historyCache) drop(id string) {
 		delete(c.items, id)
 	}
 }
+
+// localLocks serialises runs per conversation inside one process. It
+// replaces the store's run leases when the database cannot be shared by
+// several servers (SQLite), saving two write transactions per turn.
+type localLocks struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+func (l *localLocks) tryLock(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.busy[id] {
+		return false
+	}
+	l.busy[id] = true
+	return true
+}
+
+func (l *localLocks) unlock(id string) {
+	l.mu.Lock()
+	delete(l.busy, id)
+	l.mu.Unlock()
+}

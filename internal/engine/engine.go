@@ -37,6 +37,9 @@ type Options struct {
 	ToolTimeout time.Duration
 	// PingInterval is how often a quiet stream gets a keep-alive (default 10s).
 	PingInterval time.Duration
+	// LocalLocks serialises runs in process instead of with store leases;
+	// right only when no other server shares the database (SQLite).
+	LocalLocks bool
 }
 
 // Observer is told about upstream calls, tokens and tool executions (for
@@ -64,6 +67,7 @@ type Engine struct {
 	log        *slog.Logger
 	now        func() time.Time
 	cache      *historyCache
+	local      *localLocks // nil: store leases
 }
 
 // New returns an engine.
@@ -92,9 +96,13 @@ func New(s store.Store, agents *agent.Service, r Router, c Connectors, o Options
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Engine{store: s, agents: agents, router: r, connectors: c, opts: o, obs: obs, log: log,
+	e := &Engine{store: s, agents: agents, router: r, connectors: c, opts: o, obs: obs, log: log,
 		now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		cache: newHistoryCache(1024)}
+	if o.LocalLocks {
+		e.local = &localLocks{busy: map[string]bool{}}
+	}
+	return e
 }
 
 // actor is who answers: an agent at a version, or a model conversation's
@@ -137,12 +145,17 @@ type Prepared struct {
 
 // Release gives up the run lease of a prepared run that will not execute.
 func (p *Prepared) Release() {
-	if p.leased {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = p.e.store.ReleaseRun(ctx, p.ws, p.conv.ID, p.owner)
-		p.leased = false
+	if !p.leased {
+		return
 	}
+	p.leased = false
+	if p.e.local != nil {
+		p.e.local.unlock(p.conv.ID)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = p.e.store.ReleaseRun(ctx, p.ws, p.conv.ID, p.owner)
 }
 
 func boolOr(b *bool, def bool) bool {
@@ -370,6 +383,13 @@ func (e *Engine) currentActor(ctx context.Context, ws string, c *store.Conversat
 
 func (e *Engine) lease(ctx context.Context, p *Prepared) error {
 	p.owner = "run_" + uuid.NewString()
+	if e.local != nil {
+		if !e.local.tryLock(p.conv.ID) {
+			return apierr.New(apierr.Conflict, "conversation %s is already running; wait for that run to finish", p.conv.ID)
+		}
+		p.leased = true
+		return nil
+	}
 	err := e.store.ClaimRun(ctx, p.ws, p.conv.ID, p.owner, e.now().Add(e.opts.RunLease))
 	if errors.Is(err, store.ErrConflict) {
 		return apierr.New(apierr.Conflict, "conversation %s is already running; wait for that run to finish", p.conv.ID)

@@ -40,7 +40,11 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 	if !p.isNew {
 		r.unsaved = append([]conversation.Entry(nil), p.inputs...)
 	}
-	if p.leased {
+	if p.isNew && p.e.local != nil {
+		p.e.local.tryLock(p.conv.ID) // a new id: nobody else can hold it
+		p.leased = true
+	}
+	if p.leased && p.e.local == nil {
 		stop := r.renewLease()
 		defer stop()
 	}
@@ -97,6 +101,14 @@ func (r *run) emit(ev Event) error {
 // still send a plain error response.
 func (r *run) fail(err error) error {
 	r.e.log.Warn("run failed", "conversation_id", r.conv.ID, "error", err)
+	if r.isNew && !r.created && r.outIndex > 0 {
+		// Output events, and with them the conversation id, may have
+		// reached a streaming client: store the inputs so that the
+		// conversation it was told about exists.
+		if ferr := r.flush(); ferr != nil {
+			r.e.log.Warn("storing the inputs of a failed run", "conversation_id", r.conv.ID, "error", ferr)
+		}
+	}
 	return err
 }
 
@@ -119,12 +131,12 @@ func (r *run) flush(done ...conversation.Entry) error {
 	ctx := context.WithoutCancel(r.ctx) // a finished entry is committed even if the client left
 	if r.isNew && !r.created {
 		r.created = true
-		r.conv.RunOwner = r.owner
-		if r.owner == "" {
-			r.owner = "run_" + r.conv.ID
-			r.conv.RunOwner = r.owner
+		if r.e.local == nil {
+			if r.owner == "" {
+				r.owner = "run_" + r.conv.ID
+			}
+			r.conv.RunOwner, r.conv.RunUntil = r.owner, r.e.now().Add(r.e.opts.RunLease)
 		}
-		r.conv.RunUntil = r.e.now().Add(r.e.opts.RunLease)
 		if err := r.e.store.CreateConversation(ctx, r.conv, rows); err != nil {
 			return err
 		}
