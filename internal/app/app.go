@@ -74,7 +74,12 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	m := metrics.New()
 	agents := agent.NewService(db)
-	eng := engine.New(db, agents, router, engine.Connectors{}, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
+	conns, err := connectors(c, files, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,

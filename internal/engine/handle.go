@@ -109,7 +109,7 @@ func (r *run) execute(call model.ToolCall, toolType, name string) error {
 		err = notConfigured(toolType)
 	} else {
 		ctx, cancel := context.WithTimeout(r.ctx, r.e.opts.ToolTimeout)
-		res, err = r.runConnector(ctx, c, ToolCall{Workspace: r.ws, ConversationID: r.conv.ID, Tool: tool, Arguments: e.Arguments,
+		res, err = r.runConnector(ctx, c, ToolCall{Workspace: r.ws, ConversationID: r.conv.ID, Tool: tool, Arguments: e.Arguments, RefOffset: len(r.refs),
 			Progress: func(text string) {
 				_ = r.emit(Event{Type: ToolDelta, Data: toolDelta{Type: ToolDelta, CreatedAt: r.e.now(), OutputIndex: idx, ID: e.ID, Name: name, Arguments: text}})
 			}})
@@ -260,7 +260,14 @@ func (r *run) confirmations() error {
 				return err
 			}
 		} else if c.Confirmation == "allow" {
-			// An allowed client function: the client runs it now.
+			// An allowed client function: the client runs it now. Stream it
+			// too, so that SSE clients see the same output as JSON ones.
+			status := conversation.ConfirmAllowed
+			if err := r.emit(Event{Type: FunctionDelta, Data: functionDelta{Type: FunctionDelta, CreatedAt: r.e.now(), OutputIndex: r.nextIndex(),
+				ID: updated.ID, Name: updated.Name, ToolCallID: updated.ToolCallID, Arguments: updated.Arguments,
+				Model: optStr(updated.Model), AgentID: optStr(updated.AgentID), ConfirmationStatus: &status}}); err != nil {
+				return err
+			}
 			if err := r.sink.Emit(Event{Type: EntryDone, Entry: &updated}); err != nil {
 				return err
 			}

@@ -26,6 +26,10 @@ type ToolCall struct {
 	ConversationID string
 	Tool           agent.Tool
 	Arguments      string // JSON text
+	// RefOffset is how many citable references earlier tools of this run
+	// already produced: a connector numbers its sources from RefOffset+1
+	// so that the model's [n] citations stay unambiguous.
+	RefOffset int
 	// Progress sends a tool.execution.delta with more argument or progress
 	// text; it also keeps SSE connections alive.
 	Progress func(text string)

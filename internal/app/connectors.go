@@ -1,0 +1,59 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/engine"
+	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/tool/imagegen"
+	"github.com/tramontane/tramontane/internal/tool/websearch"
+)
+
+// saver stores a file a connector generated in the conversation's
+// workspace, so that the Files API serves it.
+func saver(files *file.Service, tool string) func(ctx context.Context, ws, name, mimeType string, r io.Reader) (string, error) {
+	return func(ctx context.Context, ws, name, mimeType string, r io.Reader) (string, error) {
+		f, err := files.Put(ctx, ws, r, file.UploadMeta{Filename: name, ContentType: mimeType, Purpose: "agents", Source: tool})
+		if err != nil {
+			return "", err
+		}
+		return f.ID, nil
+	}
+}
+
+// connectors builds the built-in connectors that are configured. The
+// others stay unconfigured: a call to them yields a tool.execution entry
+// explaining what to configure.
+func connectors(c config.Config, files *file.Service, logger *slog.Logger) (engine.Connectors, error) {
+	conns := engine.Connectors{}
+	wcfg, err := websearch.Load(c.Raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("web_search: %w", err)
+	}
+	if wcfg.Enabled() {
+		ws, err := websearch.New(wcfg)
+		if err != nil {
+			return nil, fmt.Errorf("web_search: %w", err)
+		}
+		conns[websearch.ToolWebSearch] = ws
+		conns[websearch.ToolWebSearchPremium] = ws.Premium()
+		logger.Info("connector enabled", "tool", "web_search")
+	}
+	icfg, err := imagegen.Load(c.Raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("image_generation: %w", err)
+	}
+	if icfg.Enabled() {
+		ig, err := imagegen.New(icfg, saver(files, imagegen.ToolName))
+		if err != nil {
+			return nil, fmt.Errorf("image_generation: %w", err)
+		}
+		conns[imagegen.ToolName] = ig
+		logger.Info("connector enabled", "tool", "image_generation")
+	}
+	return conns, nil
+}
