@@ -345,4 +345,3 @@ func seededConversation(s store.Store, size int) (string, error) {
 	}
 	return c.ID, s.CreateConversation(ctx, c, rows)
 }
-

@@ -74,6 +74,7 @@ func makeVersion(n int, name, model string, cfg *Config, now time.Time) (*store.
 }
 
 func (s *Service) validate(ctx context.Context, ws, self string, cfg *Config) error {
+	defer Normalize(cfg.CompletionArgs, &cfg.Guardrails)
 	if err := ValidateTools("body.tools", cfg.Tools); err != nil {
 		return err
 	}

@@ -239,3 +239,70 @@ func ValidateMetadata(loc string, raw json.RawMessage) error {
 	}
 	return nil
 }
+
+// dropNullKeys removes the keys whose value is null from a JSON object,
+// and, for each key named in nested, from that key's object value too.
+func dropNullKeys(raw json.RawMessage, nested ...string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil {
+		return raw
+	}
+	for k, v := range m {
+		if string(bytes.TrimSpace(v)) == "null" {
+			delete(m, k)
+		}
+	}
+	for _, k := range nested {
+		if v, ok := m[k]; ok {
+			m[k] = dropNullKeys(v)
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+// Normalize drops nulls a client sent in keys that the TypeScript SDK
+// accepts only absent (response_format.type, json_schema.strict,
+// guardrails' block_on_error and moderation settings). Absent and null mean
+// the same there, and echoing null would make the SDK reject the object.
+// The JSON schema inside json_schema.schema is left untouched.
+func Normalize(args *CompletionArgs, guardrails *json.RawMessage) {
+	if args != nil && len(args.ResponseFormat) > 0 && string(args.ResponseFormat) != "null" {
+		rf := dropNullKeys(args.ResponseFormat)
+		var m map[string]json.RawMessage
+		if json.Unmarshal(rf, &m) == nil {
+			if js, ok := m["json_schema"]; ok {
+				var inner map[string]json.RawMessage
+				if json.Unmarshal(js, &inner) == nil {
+					schema, hasSchema := inner["schema"]
+					cleaned := dropNullKeys(js)
+					if hasSchema {
+						fresh := map[string]json.RawMessage{}
+						_ = json.Unmarshal(cleaned, &fresh)
+						fresh["schema"] = schema
+						cleaned, _ = json.Marshal(fresh)
+					}
+					m["json_schema"] = cleaned
+					rf, _ = json.Marshal(m)
+				}
+			}
+		}
+		args.ResponseFormat = rf
+	}
+	if guardrails == nil || len(*guardrails) == 0 || string(*guardrails) == "null" {
+		return
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(*guardrails, &list) != nil {
+		return
+	}
+	for i, g := range list {
+		list[i] = dropNullKeys(g, "moderation_llm_v1", "moderation_llm_v2")
+	}
+	if out, err := json.Marshal(list); err == nil {
+		*guardrails = out
+	}
+}

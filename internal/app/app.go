@@ -57,7 +57,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	files, err := file.NewService(ctx, db, blobs, c.MaxUploadBytes)
+	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -84,7 +84,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
-		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: c.MaxBodyBytes, PublicURL: c.PublicURL,
+		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil
 }

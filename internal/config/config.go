@@ -24,8 +24,8 @@ type Config struct {
 	DatabaseURL     string        `yaml:"database_url"`
 	BootstrapKey    string        `yaml:"bootstrap_key"`
 	PublicURL       string        `yaml:"public_url"`
-	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
-	MaxUploadBytes  int64         `yaml:"max_upload_bytes"`
+	MaxBodyBytes    Size          `yaml:"max_body_bytes"`
+	MaxUploadBytes  Size          `yaml:"max_upload_bytes"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	LogLevel        string        `yaml:"log_level"`
 	LogFormat       string        `yaml:"log_format"`
@@ -149,14 +149,14 @@ func Load(f *Flags) (Config, error) {
 		c.MistralAPIKey = v
 	}
 	var errs []error
-	num := func(dst *int64, flagName, env string) {
+	num := func(dst *Size, flagName, env string) {
 		if v := get(flagName, env); v != "" {
 			n, err := parseSize(v)
 			if err != nil || n <= 0 {
 				errs = append(errs, fmt.Errorf("%s: %q is not a positive size", env, v))
 				return
 			}
-			*dst = n
+			*dst = Size(n)
 		}
 	}
 	num(&c.MaxBodyBytes, "max-body-bytes", "TRAMONTANE_MAX_BODY_BYTES")
@@ -188,6 +188,19 @@ func Load(f *Flags) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// Size is a byte count; in the config file it may carry a unit ("10MiB").
+type Size int64
+
+// UnmarshalYAML reads a number of bytes or a size with a unit.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseSize(n.Value)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("line %d: %q is not a positive size (e.g. 1048576 or 10MiB)", n.Line, n.Value)
+	}
+	*s = Size(v)
+	return nil
 }
 
 // parseSize reads "1048576", "10MiB", "512KB", "1G".

@@ -225,6 +225,7 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 	if err := agent.ValidateMetadata("body.metadata", req.Metadata); err != nil {
 		return nil, err
 	}
+	agent.Normalize(req.CompletionArgs, &req.Guardrails)
 	c := &store.Conversation{ID: NewConversationID(), WorkspaceID: ws, Name: req.Name, Description: req.Description, CreatedAt: now, UpdatedAt: now}
 	if len(req.Metadata) > 0 && string(req.Metadata) != "null" {
 		c.Metadata = req.Metadata
@@ -373,7 +374,7 @@ func (e *Engine) currentActor(ctx context.Context, ws string, c *store.Conversat
 	}
 	a, err := e.agents.GetRecord(ctx, ws, c.AgentID, n)
 	if err != nil {
-		if apierr.Is(err, apierr.NotFound) {
+		if apierr.Is(err, apierr.NotFound) && version == "" { // a version the client asked for is simply not found
 			return nil, apierr.New(apierr.Conflict, "the conversation's agent %s (version %d) no longer exists", c.AgentID, n)
 		}
 		return nil, err
