@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the SDK conformance suites' dependencies (idempotent).
 #   ts/: npm ci from the committed package-lock.json (@mistralai/mistralai pinned to 2.7.0)
-#   py/: a venv at py/.venv with requirements.txt (mistralai==2.10.1, pytest)
+#   py/: a venv at py/.venv with requirements.txt (mistralai[agents]==2.10.1, pytest)
 # Usage: conformance/install.sh [ts|py|all]
 set -euo pipefail
 

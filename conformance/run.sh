@@ -78,7 +78,10 @@ start_upstream() {
   if ! (cd "$ROOT" && go build -o "$TMP/fakeupstream" ./cmd/fakeupstream); then
     log "build of fakeupstream failed"; exit 1
   fi
-  "$TMP/fakeupstream" -addr 127.0.0.1:0 -port-file "$TMP/upstream.port" -quiet >"$TMP/upstream.log" 2>&1 &
+  # The script (upstream-script.yaml) makes every conversation scenario of the suites
+  # deterministic: see the comments at its top.
+  "$TMP/fakeupstream" -addr 127.0.0.1:0 -port-file "$TMP/upstream.port" -quiet \
+    -script "$HERE/upstream-script.yaml" >"$TMP/upstream.log" 2>&1 &
   UPSTREAM_PID=$!
   for _ in $(seq 1 100); do [[ -s "$TMP/upstream.port" ]] && break; sleep 0.1; done
   if [[ ! -s "$TMP/upstream.port" ]]; then
@@ -103,8 +106,11 @@ models:
   - name: mistral-small-latest
     provider: conformance
     capabilities: [function_calling]
+  - name: mistral-large-latest          # the seed's §6 and §12 examples use it
+    provider: conformance
+    capabilities: [function_calling]
 YAML
-  export TRAMONTANE_EXPECT_MODELS="${TRAMONTANE_EXPECT_MODELS:-mistral-medium-latest,mistral-small-latest}"
+  export TRAMONTANE_EXPECT_MODELS="${TRAMONTANE_EXPECT_MODELS:-mistral-medium-latest,mistral-small-latest,mistral-large-latest}"
 }
 
 start_server() {
@@ -124,6 +130,12 @@ start_server() {
   key="tr-conf-$(openssl rand -hex 24 2>/dev/null || python3 -c 'import secrets;print(secrets.token_hex(24))')"
 
   log "starting tramontane serve on 127.0.0.1:$port (data dir $data)"
+  # The server sees only this script's settings: the suites expect the built-in connectors to
+  # be unconfigured (a web_search call then yields a tool.execution whose info carries the
+  # error), no upstream fallback (an unrouted model is a 400) and a fresh data dir.
+  env -u TRAMONTANE_SEARXNG_URL -u BRAVE_API_KEY \
+      -u TRAMONTANE_IMAGES_URL -u TRAMONTANE_IMAGES_API_KEY -u TRAMONTANE_IMAGES_MODEL \
+      -u TRAMONTANE_UPSTREAM_URL -u TRAMONTANE_UPSTREAM_API_KEY -u TRAMONTANE_DATABASE_URL \
   TRAMONTANE_ADDR="127.0.0.1:$port" \
   TRAMONTANE_DATA_DIR="$data" \
   TRAMONTANE_CONFIG="$cfg" \
