@@ -413,7 +413,7 @@ func testRunLease(t *testing.T, s store.Store) {
 	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-a", now().Add(2*time.Minute)))
 	must(t, s.ReleaseRun(ctx(), w.ID, c.ID, "run-a"))
 	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-b", now().Add(-time.Second))) // already expired
-	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-c", now().Add(time.Minute)))   // takes over the expired lease
+	must(t, s.ClaimRun(ctx(), w.ID, c.ID, "run-c", now().Add(time.Minute)))  // takes over the expired lease
 	if err := s.ClaimRun(ctx(), other.ID, c.ID, "run-d", now().Add(time.Minute)); err != store.ErrNotFound {
 		t.Fatalf("claim from other workspace: %v", err)
 	}
