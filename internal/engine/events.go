@@ -45,6 +45,14 @@ type Sink interface {
 	Emit(ev Event) error
 }
 
+// Announcer is implemented by sinks that can tell whether the client has
+// already received the conversation id (an SSE stream that has begun). A
+// new conversation whose run then fails keeps its inputs, so that the id
+// the client holds is not a 404.
+type Announcer interface {
+	Announced() bool
+}
+
 type startedData struct {
 	Type           string    `json:"type"`
 	CreatedAt      time.Time `json:"created_at"`

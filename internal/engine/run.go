@@ -101,10 +101,9 @@ func (r *run) emit(ev Event) error {
 // still send a plain error response.
 func (r *run) fail(err error) error {
 	r.e.log.Warn("run failed", "conversation_id", r.conv.ID, "error", err)
-	if r.isNew && !r.created && r.outIndex > 0 {
-		// Output events, and with them the conversation id, may have
-		// reached a streaming client: store the inputs so that the
-		// conversation it was told about exists.
+	if a, ok := r.sink.(Announcer); ok && a.Announced() && r.isNew && !r.created {
+		// The client was told the conversation id (a stream had begun):
+		// store the inputs so that the conversation it knows of exists.
 		if ferr := r.flush(); ferr != nil {
 			r.e.log.Warn("storing the inputs of a failed run", "conversation_id", r.conv.ID, "error", ferr)
 		}

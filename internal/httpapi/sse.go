@@ -59,6 +59,10 @@ func (s *sseSink) Emit(ev engine.Event) error {
 	return s.event(ev)
 }
 
+// Announced reports whether the stream has begun, and with it the
+// conversation id reached the client (engine.Announcer).
+func (s *sseSink) Announced() bool { return s.wrote }
+
 func (s *sseSink) start() {
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
