@@ -101,12 +101,29 @@ func (r *run) emit(ev Event) error {
 // still send a plain error response.
 func (r *run) fail(err error) error {
 	r.e.log.Warn("run failed", "conversation_id", r.conv.ID, "error", err)
-	if a, ok := r.sink.(Announcer); ok && a.Announced() && r.isNew && !r.created {
+	if !r.isNew || !r.persist {
+		return err
+	}
+	announced := false
+	if a, ok := r.sink.(Announcer); ok {
+		announced = a.Announced()
+	}
+	switch {
+	case announced && !r.created:
 		// The client was told the conversation id (a stream had begun):
 		// store the inputs so that the conversation it knows of exists.
 		if ferr := r.flush(); ferr != nil {
 			r.e.log.Warn("storing the inputs of a failed run", "conversation_id", r.conv.ID, "error", ferr)
 		}
+	case !announced && r.created:
+		// A plain (non-streaming) start fails without telling the client
+		// any id: leave no orphan conversation behind.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 5*time.Second)
+		defer cancel()
+		if derr := r.e.store.DeleteConversation(ctx, r.ws, r.conv.ID); derr != nil {
+			r.e.log.Warn("removing the conversation of a failed start", "conversation_id", r.conv.ID, "error", derr)
+		}
+		r.e.cache.drop(r.conv.ID)
 	}
 	return err
 }

@@ -225,3 +225,28 @@ func streamFlags(reqs []wire.ChatRequest) []string {
 	}
 	return out
 }
+
+// A plain start that fails on a later model call (after a tool already
+// ran and was committed) leaves no conversation behind: the client never
+// learned its id.
+func TestFailedStartLaterCallLeavesNothing(t *testing.T) {
+	const script = `
+rules:
+  - tool: web_search
+    error: {status: 500, message: "kaput after tool"}
+  - match: search then fail
+    tool_calls: [{name: web_search, arguments: {query: q}}]
+default:
+  reply: "ok"
+`
+	e := newEnv(t, script, providerYAML("max_retries: 0"))
+	e.call("POST", "/v1/conversations", `{"model":"m1","tools":[{"type":"web_search"}],"inputs":"search then fail","stream":false}`, 502)
+	// The tool call, then the failing call (tried streaming, then without:
+	// the streaming-with-tools fallback).
+	if n := len(e.chats()); n < 2 {
+		t.Fatalf("%d upstream requests, want the failing second call", n)
+	}
+	if ids := e.listIDs(); len(ids) != 0 {
+		t.Errorf("a failed start left conversations behind: %v", ids)
+	}
+}
