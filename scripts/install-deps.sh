@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+# code_interpreter's sandbox: bubblewrap, prlimit, and Debian's Python with
+# the libraries the sandbox offers (not a pyenv or venv interpreter).
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
+/usr/bin/python3 -c 'import numpy, pandas, matplotlib' >/dev/null 2>&1 ||
+  need_apt+=(python3 python3-numpy python3-pandas python3-matplotlib)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-deps: run as root or install: ${need_apt[*]}" >&2

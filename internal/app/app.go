@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -32,6 +33,8 @@ type App struct {
 	Auth    *auth.Service
 	Handler *httpapi.Server
 	Logger  *slog.Logger
+
+	closers []io.Closer
 }
 
 // OpenStore opens (and migrates) the configured database.
@@ -74,11 +77,15 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	m := metrics.New()
 	agents := agent.NewService(db)
-	conns, err := connectors(c, files, logger)
+	conns, closers, err := connectors(c, files, logger)
 	if err != nil {
+		for _, cl := range closers {
+			cl.Close()
+		}
 		db.Close()
 		return nil, err
 	}
+	a.closers = closers
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
@@ -89,8 +96,13 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	return a, nil
 }
 
-// Close releases the app's resources.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the app's resources: connector sessions, then the store.
+func (a *App) Close() error {
+	for _, c := range a.closers {
+		_ = c.Close()
+	}
+	return a.Store.Close()
+}
 
 // Serve listens on the configured address until ctx ends, then shuts down
 // gracefully: it stops accepting, and lets in-flight requests finish within

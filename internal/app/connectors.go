@@ -9,6 +9,7 @@ import (
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/tool/codeexec"
 	"github.com/tramontane/tramontane/internal/tool/imagegen"
 	"github.com/tramontane/tramontane/internal/tool/websearch"
 )
@@ -27,17 +28,26 @@ func saver(files *file.Service, tool string) func(ctx context.Context, ws, name,
 
 // connectors builds the built-in connectors that are configured. The
 // others stay unconfigured: a call to them yields a tool.execution entry
-// explaining what to configure.
-func connectors(c config.Config, files *file.Service, logger *slog.Logger) (engine.Connectors, error) {
-	conns := engine.Connectors{}
+// explaining what to configure. closers release what they hold.
+func connectors(c config.Config, files *file.Service, logger *slog.Logger) (conns engine.Connectors, closers []io.Closer, err error) {
+	conns = engine.Connectors{}
+	ciCfg, err := codeexec.ParseConfig(c.Raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("code_interpreter: %w", err)
+	}
+	// A disabled or unavailable sandbox still gets a connector: it says
+	// why on every call, and never runs code unsandboxed.
+	ci := codeexec.New(ciCfg, saver(files, "code_interpreter"), logger)
+	conns["code_interpreter"] = ci
+	closers = append(closers, ci)
 	wcfg, err := websearch.Load(c.Raw, nil)
 	if err != nil {
-		return nil, fmt.Errorf("web_search: %w", err)
+		return nil, closers, fmt.Errorf("web_search: %w", err)
 	}
 	if wcfg.Enabled() {
 		ws, err := websearch.New(wcfg)
 		if err != nil {
-			return nil, fmt.Errorf("web_search: %w", err)
+			return nil, closers, fmt.Errorf("web_search: %w", err)
 		}
 		conns[websearch.ToolWebSearch] = ws
 		conns[websearch.ToolWebSearchPremium] = ws.Premium()
@@ -45,15 +55,15 @@ func connectors(c config.Config, files *file.Service, logger *slog.Logger) (engi
 	}
 	icfg, err := imagegen.Load(c.Raw, nil)
 	if err != nil {
-		return nil, fmt.Errorf("image_generation: %w", err)
+		return nil, closers, fmt.Errorf("image_generation: %w", err)
 	}
 	if icfg.Enabled() {
 		ig, err := imagegen.New(icfg, saver(files, imagegen.ToolName))
 		if err != nil {
-			return nil, fmt.Errorf("image_generation: %w", err)
+			return nil, closers, fmt.Errorf("image_generation: %w", err)
 		}
 		conns[imagegen.ToolName] = ig
 		logger.Info("connector enabled", "tool", "image_generation")
 	}
-	return conns, nil
+	return conns, closers, nil
 }

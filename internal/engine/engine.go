@@ -105,6 +105,9 @@ func New(s store.Store, agents *agent.Service, r Router, c Connectors, o Options
 	return e
 }
 
+// ConnectorStatus describes the built-in connectors (see Connectors.Status).
+func (e *Engine) ConnectorStatus() map[string]string { return e.connectors.Status() }
+
 // actor is who answers: an agent at a version, or a model conversation's
 // configuration.
 type actor struct {

@@ -91,3 +91,30 @@ func builtinDefinition(typ string) model.ToolDef {
 func notConfigured(name string) error {
 	return fmt.Errorf("the %s connector is not configured on this server (see docs/connectors.md)", name)
 }
+
+// Availability reports whether a connector can run now; connectors that
+// depend on the host (a sandbox) implement it.
+type Availability interface {
+	Available() error
+}
+
+// Status describes every built-in connector: "available", "not configured"
+// or "unavailable: <why>".
+func (c Connectors) Status() map[string]string {
+	out := map[string]string{}
+	for _, name := range []string{"web_search", "web_search_premium", "code_interpreter", "image_generation", "document_library"} {
+		conn, ok := c[name]
+		switch {
+		case !ok:
+			out[name] = "not configured"
+		default:
+			out[name] = "available"
+			if a, ok := conn.(Availability); ok {
+				if err := a.Available(); err != nil {
+					out[name] = "unavailable: " + err.Error()
+				}
+			}
+		}
+	}
+	return out
+}

@@ -237,5 +237,9 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, apierr.Wrap(apierr.Unavailable, err, "store unreachable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	out := map[string]any{"status": "ok"}
+	if s.Engine != nil {
+		out["connectors"] = s.Engine.ConnectorStatus()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
