@@ -3,8 +3,6 @@ package app
 import (
 	"path/filepath"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/httpapi"
 	"github.com/tramontane/tramontane/internal/model"
@@ -14,30 +12,12 @@ import (
 // routingConfig extracts the "providers" and "models" sections of the
 // server's config file.
 func routingConfig(c config.Config) (model.Config, error) {
-	if len(c.Raw) == 0 {
-		return model.Config{}, nil
+	var mc model.Config
+	if _, err := config.Section(c.Raw, "providers", &mc.Providers); err != nil {
+		return mc, err
 	}
-	var sections struct {
-		Providers yaml.Node `yaml:"providers"`
-		Models    yaml.Node `yaml:"models"`
-	}
-	if err := yaml.Unmarshal(c.Raw, &sections); err != nil {
-		return model.Config{}, err
-	}
-	sub := map[string]*yaml.Node{}
-	if sections.Providers.Kind != 0 {
-		sub["providers"] = &sections.Providers
-	}
-	if sections.Models.Kind != 0 {
-		sub["models"] = &sections.Models
-	}
-	raw, err := yaml.Marshal(sub)
-	if err != nil {
-		return model.Config{}, err
-	}
-	mc, err := model.ParseConfig(raw)
-	if err != nil {
-		return model.Config{}, err
+	if _, err := config.Section(c.Raw, "models", &mc.Models); err != nil {
+		return mc, err
 	}
 	dir := filepath.Dir(c.ConfigFile)
 	for i := range mc.Providers {

@@ -228,3 +228,27 @@ func TestRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestSection(t *testing.T) {
+	raw := []byte("addr: x\nweb_search:\n  engine: searxng\n  max_results: 3\nbad:\n  nope: 1\n")
+	var ws struct {
+		Engine     string `yaml:"engine"`
+		MaxResults int    `yaml:"max_results"`
+	}
+	if ok, err := Section(raw, "web_search", &ws); !ok || err != nil || ws.Engine != "searxng" || ws.MaxResults != 3 {
+		t.Fatalf("Section: %v %v %+v", ok, err, ws)
+	}
+	var other struct{}
+	if ok, err := Section(raw, "absent", &other); ok || err != nil {
+		t.Fatalf("absent section: %v %v", ok, err)
+	}
+	var strict struct {
+		Known int `yaml:"known"`
+	}
+	if _, err := Section(raw, "bad", &strict); err == nil || !strings.Contains(err.Error(), "bad:") {
+		t.Fatalf("unknown key accepted: %v", err)
+	}
+	if _, err := Section([]byte("a: [unclosed"), "a", &strict); err == nil {
+		t.Fatal("malformed YAML accepted")
+	}
+}

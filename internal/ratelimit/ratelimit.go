@@ -28,17 +28,14 @@
 package ratelimit
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/tramontane/tramontane/internal/config"
 	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tramontane/tramontane/internal/apierr"
 )
@@ -79,24 +76,9 @@ type Config struct {
 // (YAML or JSON). A file without that section yields an empty Config: no
 // limits. Unknown keys inside the section are errors, so typos surface.
 func ParseConfig(file []byte) (Config, error) {
-	var doc struct {
-		RateLimits yaml.Node `yaml:"rate_limits"`
-	}
-	if err := yaml.Unmarshal(file, &doc); err != nil {
-		return Config{}, fmt.Errorf("rate_limits: %w", err)
-	}
 	var cfg Config
-	if doc.RateLimits.Kind == 0 {
-		return cfg, nil
-	}
-	section, err := yaml.Marshal(&doc.RateLimits)
-	if err != nil {
-		return Config{}, fmt.Errorf("rate_limits: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(section))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("rate_limits: %w", err)
+	if _, err := config.Section(file, "rate_limits", &cfg); err != nil {
+		return Config{}, err
 	}
 	return cfg, cfg.Validate()
 }

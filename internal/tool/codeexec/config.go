@@ -1,13 +1,10 @@
 package codeexec
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/tramontane/tramontane/internal/config"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Config is the code_interpreter section of the config file:
@@ -197,23 +194,9 @@ func (c Config) Validate() error {
 // whole file's content; an absent section gives the defaults). Unknown
 // keys are errors.
 func ParseConfig(file []byte) (Config, error) {
-	var doc struct {
-		Section yaml.Node `yaml:"code_interpreter"`
-	}
-	if err := yaml.Unmarshal(file, &doc); err != nil {
-		return Config{}, fmt.Errorf("code_interpreter: %w", err)
-	}
 	var c Config
-	if doc.Section.Kind != 0 {
-		raw, err := yaml.Marshal(&doc.Section)
-		if err != nil {
-			return Config{}, fmt.Errorf("code_interpreter: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return Config{}, fmt.Errorf("code_interpreter: %w", err)
-		}
+	if _, err := config.Section(file, "code_interpreter", &c); err != nil {
+		return Config{}, err
 	}
 	c = c.withDefaults()
 	return c, c.Validate()

@@ -10,14 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tramontane/tramontane/internal/config"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/engine"
@@ -67,25 +66,9 @@ type Config struct {
 // nil) and overlays the environment through getenv (nil means os.Getenv).
 // Use Enabled to know whether a backend is configured.
 func Load(raw []byte, getenv func(string) string) (Config, error) {
-	var doc struct {
-		Section yaml.Node `yaml:"image_generation"`
-	}
 	var c Config
-	if len(raw) > 0 {
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			return c, fmt.Errorf("image_generation: %w", err)
-		}
-	}
-	if doc.Section.Kind != 0 {
-		section, err := yaml.Marshal(&doc.Section)
-		if err != nil {
-			return c, fmt.Errorf("image_generation: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(section))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("image_generation: %w", err)
-		}
+	if _, err := config.Section(raw, "image_generation", &c); err != nil {
+		return c, err
 	}
 	c = c.WithEnv(getenv)
 	if !c.Enabled() {

@@ -1,16 +1,13 @@
 package websearch
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/tramontane/tramontane/internal/config"
 	"net/url"
 	"os"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Defaults used when a Config field is zero.
@@ -66,25 +63,9 @@ type Config struct {
 // overlays the environment through getenv (nil means os.Getenv). Use
 // Enabled to know whether a backend is configured.
 func Load(raw []byte, getenv func(string) string) (Config, error) {
-	var doc struct {
-		Section yaml.Node `yaml:"web_search"`
-	}
 	var c Config
-	if len(raw) > 0 {
-		if err := yaml.Unmarshal(raw, &doc); err != nil {
-			return c, fmt.Errorf("web_search: %w", err)
-		}
-	}
-	if doc.Section.Kind != 0 {
-		section, err := yaml.Marshal(&doc.Section)
-		if err != nil {
-			return c, fmt.Errorf("web_search: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(section))
-		dec.KnownFields(true)
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, fmt.Errorf("web_search: %w", err)
-		}
+	if _, err := config.Section(raw, "web_search", &c); err != nil {
+		return c, err
 	}
 	c = c.WithEnv(getenv)
 	if !c.Enabled() {
