@@ -14,7 +14,10 @@
 # waits for /healthz, creates a key in a second workspace ("other") for cross-workspace tests,
 # exports
 #   TRAMONTANE_URL, TRAMONTANE_KEY, TRAMONTANE_OTHER_KEY, TRAMONTANE_EXPECT_MODELS,
-#   FAKEUPSTREAM_URL (base URL of the fake upstream: GET/DELETE /_requests)
+#   FAKEUPSTREAM_URL (base URL of the fake upstream: GET/DELETE /_requests; also the fake
+#   SearXNG and images backend of the web_search and image_generation connectors)
+# and checks GET /healthz's connector status: code_interpreter must be "available" when
+# CI=true (elsewhere its tests are skipped without a sandbox).
 # and runs the suites. Everything it started is stopped on exit. Exits non-zero if any suite
 # fails.
 #
@@ -80,7 +83,9 @@ start_upstream() {
   fi
   # The script (upstream-script.yaml) makes every conversation scenario of the suites
   # deterministic: see the comments at its top.
-  "$TMP/fakeupstream" -addr 127.0.0.1:0 -port-file "$TMP/upstream.port" -quiet \
+  # -images and -searxng make it the backend of the image_generation and web_search
+  # connectors too (a fake OpenAI images API, a fake SearXNG and the pages it finds).
+  "$TMP/fakeupstream" -addr 127.0.0.1:0 -port-file "$TMP/upstream.port" -quiet -images -searxng \
     -script "$HERE/upstream-script.yaml" >"$TMP/upstream.log" 2>&1 &
   UPSTREAM_PID=$!
   for _ in $(seq 1 100); do [[ -s "$TMP/upstream.port" ]] && break; sleep 0.1; done
@@ -110,7 +115,58 @@ models:
     provider: conformance
     capabilities: [function_calling]
 YAML
+  # Built-in connectors (docs/connectors.md). web_search and image_generation use the fake
+  # upstream (a fake SearXNG whose result pages live on loopback, hence allow_private; a fake
+  # images API). code_interpreter runs real bubblewrap sandboxes.
+  if [[ -n "${FAKEUPSTREAM_URL:-}" ]]; then
+    cat >>"$1" <<YAML
+web_search:
+  engine: searxng
+  searxng_url: $FAKEUPSTREAM_URL
+  allow_private: true
+  fetch_timeout: 5s
+  search_timeout: 5s
+image_generation:
+  base_url: $FAKEUPSTREAM_URL
+  model: conf-image-model
+  size: 256x256
+  timeout: 10s
+  allow_private: true
+YAML
+  fi
+  cat >>"$1" <<YAML
+code_interpreter:
+  enabled: true
+  timeout: 30s
+YAML
   export TRAMONTANE_EXPECT_MODELS="${TRAMONTANE_EXPECT_MODELS:-mistral-medium-latest,mistral-small-latest,mistral-large-latest}"
+}
+
+check_connectors() {
+  # GET /healthz lists every built-in connector's status. The suites' connector scenarios
+  # need web_search and image_generation (configured above) and code_interpreter (a working
+  # bubblewrap sandbox). Without a sandbox the code_interpreter tests skip locally, but in CI
+  # (CI=true) that is a failure: CI hosts have bubblewrap (scripts/install-deps.sh).
+  local health
+  health="$(curl -s "$1/healthz")"
+  log "connectors: $(printf '%s' "$health" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("connectors") or {}; print(", ".join(f"{k}={v}" for k,v in sorted(c.items())))' 2>/dev/null || printf '%s' "$health")"
+  local st
+  for name in web_search web_search_premium image_generation; do
+    st="$(printf '%s' "$health" | python3 -c "import json,sys; print((json.load(sys.stdin).get('connectors') or {}).get('$name',''))" 2>/dev/null)"
+    if [[ -n "${FAKEUPSTREAM_URL:-}" && "$st" != "available" ]]; then
+      log "connector $name is not available (\"$st\") although run.sh configured it; server log:"
+      tail -n 40 "$TMP/server.log" >&2; exit 1
+    fi
+  done
+  st="$(printf '%s' "$health" | python3 -c "import json,sys; print((json.load(sys.stdin).get('connectors') or {}).get('code_interpreter',''))" 2>/dev/null)"
+  if [[ "$st" != "available" ]]; then
+    if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
+      log "FATAL: code_interpreter is not available in CI: \"$st\" (needs bubblewrap with user namespaces; see docs/connectors.md); server log:"
+      grep '"msg":"code_interpreter is' "$TMP/server.log" >&2 || tail -n 40 "$TMP/server.log" >&2
+      exit 1
+    fi
+    log "WARNING: code_interpreter is not available (\"$st\"): its conformance tests will be skipped"
+  fi
 }
 
 start_server() {
@@ -130,9 +186,9 @@ start_server() {
   key="tr-conf-$(openssl rand -hex 24 2>/dev/null || python3 -c 'import secrets;print(secrets.token_hex(24))')"
 
   log "starting tramontane serve on 127.0.0.1:$port (data dir $data)"
-  # The server sees only this script's settings: the suites expect the built-in connectors to
-  # be unconfigured (a web_search call then yields a tool.execution whose info carries the
-  # error), no upstream fallback (an unrouted model is a 400) and a fresh data dir.
+  # The server sees only this script's settings: the built-in connectors as configured in
+  # write_config (not from the environment), no upstream fallback (an unrouted model is a 400)
+  # and a fresh data dir.
   env -u TRAMONTANE_SEARXNG_URL -u BRAVE_API_KEY \
       -u TRAMONTANE_IMAGES_URL -u TRAMONTANE_IMAGES_API_KEY -u TRAMONTANE_IMAGES_MODEL \
       -u TRAMONTANE_UPSTREAM_URL -u TRAMONTANE_UPSTREAM_API_KEY -u TRAMONTANE_DATABASE_URL \
@@ -165,6 +221,7 @@ start_server() {
   fi
 
   export TRAMONTANE_URL="$url" TRAMONTANE_KEY="$key" TRAMONTANE_OTHER_KEY="$other"
+  check_connectors "$url"
 }
 
 if [[ -n "${TRAMONTANE_URL:-}" ]]; then

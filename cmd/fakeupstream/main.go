@@ -6,10 +6,12 @@
 // Usage:
 //
 //	fakeupstream [-addr 127.0.0.1:0] [-script script.yaml] [-port-file path]
-//	             [-break-stream-with-tools] [-images] [-embeddings 256]
+//	             [-break-stream-with-tools] [-images] [-searxng] [-embeddings 256]
 //	             [-api-key KEY] [-omit-usage] [-quiet]
 //
-// GET /_requests lists the requests received (DELETE clears them).
+// GET /_requests lists the requests received (DELETE clears them). With
+// -searxng it is also a fake SearXNG instance for the web_search connector
+// (searxng_url = this server's root URL).
 package main
 
 import (
@@ -54,6 +56,7 @@ func run(ctx context.Context, args []string) error {
 	portFile := fs.String("port-file", "", "write the chosen port to this file once listening")
 	breakStream := fs.Bool("break-stream-with-tools", false, "answer 400 to streaming requests that carry tools")
 	images := fs.Bool("images", false, "serve POST /v1/images/generations (tiny PNG as b64_json)")
+	searxng := fs.Bool("searxng", false, "serve a fake SearXNG JSON API (GET /search) and the pages its results point at (GET /pages/…)")
 	dim := fs.Int("embeddings", 0, "serve POST /v1/embeddings with hashed vectors of this size")
 	apiKey := fs.String("api-key", "", "require this bearer token")
 	omitUsage := fs.Bool("omit-usage", false, "never report usage in streams")
@@ -73,7 +76,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	opts := fakeupstream.Options{
-		Script: script, BreakStreamWithTools: *breakStream, Images: *images,
+		Script: script, BreakStreamWithTools: *breakStream, Images: *images, SearXNG: *searxng,
 		EmbeddingsDim: *dim, APIKey: *apiKey, OmitUsage: *omitUsage,
 	}
 	if !*quiet {

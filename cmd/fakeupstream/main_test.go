@@ -21,7 +21,7 @@ func TestRunWritesPortAndServes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-port-file", portFile, "-script", script, "-quiet", "-images", "-embeddings", "8"})
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-port-file", portFile, "-script", script, "-quiet", "-images", "-searxng", "-embeddings", "8"})
 	}()
 	var port string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -42,6 +42,15 @@ func TestRunWritesPortAndServes(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), "pong ping") {
 		t.Errorf("body = %s", body)
+	}
+	resp, err = http.Get("http://127.0.0.1:" + port + "/search?q=tramontane&format=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "/pages/1.html") {
+		t.Errorf("-searxng: %d %s", resp.StatusCode, body)
 	}
 	cancel()
 	if err := <-done; err != nil {

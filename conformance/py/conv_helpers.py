@@ -64,6 +64,31 @@ def text_of(content: Any) -> str:
     return "".join(getattr(c, "text", "") for c in content if getattr(c, "type", None) == "text")
 
 
+def chunk_dict(c: Any) -> dict:
+    """A content chunk (SDK model or dict) as a plain dict with its wire keys, unset keys dropped."""
+    if isinstance(c, dict):
+        return dict(c)
+    return c.model_dump(by_alias=True, exclude_unset=False, mode="json")
+
+
+def normalize_content(content: Any) -> list:
+    """A message's content as a list of chunk dicts with adjacent text merged: a string is one
+    text chunk; a list of strings (stream deltas) and chunks is merged the same way."""
+    items = [content] if isinstance(content, str) else list(content or [])
+    out: list = []
+    for it in items:
+        d = None if isinstance(it, str) else chunk_dict(it)
+        text = it if isinstance(it, str) else (d.get("text") if d.get("type") == "text" else None)
+        if text is not None:
+            if out and out[-1].get("type") == "text":
+                out[-1] = {"type": "text", "text": out[-1]["text"] + text}
+            else:
+                out.append({"type": "text", "text": text})
+        else:
+            out.append(d)
+    return [c for c in out if c.get("type") != "text" or c["text"] != ""]
+
+
 def assert_entry(e: Any, allowed=ENTRY_TYPES) -> None:
     assert e.type in allowed, f"entry type {e.type} not in {allowed}: {e}"
     assert e.object == "entry"
@@ -154,6 +179,10 @@ class StreamOutput:
     agent_id: Optional[str] = None
     model: Optional[str] = None
     info: Any = None
+    # message.output: the content as streamed (text merged, chunk objects kept, as dicts) and
+    # the chunk objects alone.
+    content: list = field(default_factory=list)
+    chunks: list = field(default_factory=list)
     previous_agent_id: Optional[str] = None
     previous_agent_name: Optional[str] = None
     next_agent_id: Optional[str] = None
@@ -213,7 +242,12 @@ def check_stream(events: list) -> StreamResult:
         if head.type == "message.output.delta":
             assert set(kinds) == {"message.output.delta"}, f"output {idx} mixes event kinds: {kinds}"
             o.type = "message.output"
-            o.text = "".join(d.content if isinstance(d.content, str) else getattr(d.content, "text", "") for d in g)
+            o.text = "".join(
+                d.content if isinstance(d.content, str) else (d.content.text if getattr(d.content, "type", None) == "text" else "")
+                for d in g
+            )
+            o.content = normalize_content([d.content for d in g])
+            o.chunks = [c for c in o.content if c.get("type") != "text"]
             o.agent_id, o.model = opt(head.agent_id), opt(head.model)
             for d in g:
                 assert d.role == "assistant"

@@ -1,4 +1,4 @@
-"""Function calling, tool confirmations and unconfigured built-in connectors through the
+"""Function calling, tool confirmations and failing built-in connectors through the
 official Python SDK. Wire contract: shared/API.md §4, §7.1, §7.2, §7.6.
 
 Script rules (conformance/upstream-script.yaml): "conf-fc-single X" calls
@@ -259,11 +259,12 @@ def test_builtin_confirmation_deny_and_allow(client):
     assert text_of(last(al).content).startswith("conf-websearch final:")
 
 
-# --------------------------------------------------------------------------- unconfigured connector
+# --------------------------------------------------------------------------- failing connector
 
 
-def test_unconfigured_web_search_reports_error_and_continues(client):
-    q = uniq("conf-websearch q")
+def test_failing_web_search_reports_error_and_continues(client):
+    # "conf-searxng-error" in the query makes run.sh's fake SearXNG answer HTTP 500.
+    q = uniq("conf-websearch conf-searxng-error")
     res = start_model(client, q, tools=[{"type": "web_search"}])
     assert_response(res)
     assert types(res.outputs) == ["tool.execution", "message.output"]
@@ -272,7 +273,7 @@ def test_unconfigured_web_search_reports_error_and_continues(client):
     assert isinstance(ex.arguments, str)
     assert json.loads(ex.arguments) == {"query": q}
     assert isinstance(ex.info, dict)
-    # run.sh configures no web_search backend, so the execution reports an error.
+    # The search engine failed, so the execution reports an error.
     assert isinstance(ex.info.get("error"), str), ex.info
     assert text_of(last(res).content).startswith("conf-websearch final:")
     assert (res.usage.connectors or {}).get("web_search") == 1, res.usage

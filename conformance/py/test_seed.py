@@ -6,6 +6,7 @@ quotes its seed section and names the fix it needed. The model is the fake upstr
 
 import json
 
+from conv_helpers import text_of
 from helpers import KEY, URL, library_id_for_tests
 
 # Seed §12: `from mistralai import Mistral, FunctionResultEntry`
@@ -188,7 +189,9 @@ def test_seed_8_streaming(capsys):
     mine = next(c for c in convs if getattr(c, "agent_id", None) == webAgent.id)
     h = client.beta.conversations.get_history(conversation_id=mine.id)
     assert [e.type for e in h.entries] == ["message.input", "tool.execution", "message.output"]
-    assert h.entries[-1].content == printed
+    # The stored content is the printed text: a string, or a chunk list when the search gave
+    # citable sources (API.md §4: string | OutputChunk[]).
+    assert text_of(h.entries[-1].content) == printed
 
 
 def test_seed_12_end_to_end(capsys):

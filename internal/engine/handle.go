@@ -313,9 +313,7 @@ func (r *run) outputContent(text string) (json.RawMessage, error) {
 				continue
 			}
 			chunks = append(chunks, map[string]string{"type": "text", "text": text[last:m[1]]})
-			ref := r.refs[n-1]
-			chunks = append(chunks, map[string]any{"type": "tool_reference", "tool": ref.Tool, "title": ref.Title, "url": nilIfEmpty(ref.URL),
-				"favicon": nilIfEmpty(ref.Favicon), "description": nilIfEmpty(ref.Description)})
+			chunks = append(chunks, referenceChunk(r.refs[n-1]))
 			last = m[1]
 		}
 	}

@@ -251,9 +251,8 @@ func (r *run) step() (bool, error) {
 
 // stepOutput is what one model call produced.
 type stepOutput struct {
-	msg      *conversation.Entry
-	msgIndex int
-	calls    []callOut
+	msg   *conversation.Entry
+	calls []callOut
 }
 
 type callOut struct {
@@ -266,9 +265,9 @@ type callOut struct {
 // consume reads the model stream, emitting deltas as they arrive.
 func (r *run) consume(stream model.Stream, tools *toolSet, start time.Time, provName string) (*stepOutput, error) {
 	var acc model.Accumulator
-	out := &stepOutput{msgIndex: -1}
+	out := &stepOutput{}
 	created := r.e.now()
-	msgID := conversation.NewID(conversation.MessageOutput)
+	msg := r.newMessageStream()
 	calls := map[int]*callOut{}
 	var ttft time.Duration
 	for {
@@ -285,12 +284,7 @@ func (r *run) consume(stream model.Stream, tools *toolSet, start time.Time, prov
 		}
 		acc.Add(ch)
 		if ch.Content != "" {
-			if out.msgIndex < 0 {
-				out.msgIndex = r.nextIndex()
-			}
-			c, _ := json.Marshal(ch.Content)
-			if err := r.emit(Event{Type: MessageDelta, Data: messageDelta{Type: MessageDelta, CreatedAt: r.e.now(), OutputIndex: out.msgIndex, ID: msgID,
-				Model: optStr(r.actor.Model), AgentID: optStr(r.actor.AgentID), Role: "assistant", Content: c}}); err != nil {
+			if err := msg.text(ch.Content); err != nil {
 				return nil, err
 			}
 		}
@@ -329,19 +323,19 @@ func (r *run) consume(stream model.Stream, tools *toolSet, start time.Time, prov
 	r.usage.PromptTokens += resp.Usage.PromptTokens
 	r.usage.CompletionTokens += resp.Usage.CompletionTokens
 	if text := resp.Message.Text(); text != "" {
-		if out.msgIndex < 0 { // content arrived only in the final response (non-streaming fallback)
-			out.msgIndex = r.nextIndex()
-			c, _ := json.Marshal(text)
-			if err := r.emit(Event{Type: MessageDelta, Data: messageDelta{Type: MessageDelta, CreatedAt: r.e.now(), OutputIndex: out.msgIndex, ID: msgID,
-				Model: optStr(r.actor.Model), AgentID: optStr(r.actor.AgentID), Role: "assistant", Content: c}}); err != nil {
+		if !msg.wrote { // content arrived only in the final response (non-streaming fallback)
+			if err := msg.text(text); err != nil {
 				return nil, err
 			}
+		}
+		if err := msg.finish(); err != nil {
+			return nil, err
 		}
 		content, err := r.outputContent(text)
 		if err != nil {
 			return nil, err
 		}
-		out.msg = &conversation.Entry{Type: conversation.MessageOutput, ID: msgID, CreatedAt: created, Role: "assistant", Content: content,
+		out.msg = &conversation.Entry{Type: conversation.MessageOutput, ID: msg.id, CreatedAt: created, Role: "assistant", Content: content,
 			AgentID: r.actor.AgentID, Model: r.actor.Model}
 	}
 	// Calls in the order the model made them, with their final ids and

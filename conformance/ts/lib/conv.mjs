@@ -42,6 +42,25 @@ export function textOf(content) {
   return content.map((c) => (c && c.type === "text" ? c.text : "")).join("");
 }
 
+/**
+ * A message's content as a list of chunks with adjacent text merged: a string becomes one text
+ * chunk; a list of strings (stream deltas) and chunk objects is merged the same way.
+ */
+export function normalizeContent(content) {
+  const items = typeof content === "string" ? [content] : Array.isArray(content) ? content : [];
+  const out = [];
+  for (const it of items) {
+    const text = typeof it === "string" ? it : it?.type === "text" ? it.text : null;
+    if (text !== null) {
+      if (out.length && out[out.length - 1].type === "text") out[out.length - 1] = { type: "text", text: out[out.length - 1].text + text };
+      else out.push({ type: "text", text });
+    } else {
+      out.push(it);
+    }
+  }
+  return out.filter((ch) => ch.type !== "text" || ch.text !== "");
+}
+
 /** Assert the invariants every entry (output or history) must satisfy beyond the zod schema. */
 export function assertEntry(e, allowed = ENTRY_TYPES) {
   assert.ok(e && typeof e === "object", `entry is an object: ${JSON.stringify(e)}`);
@@ -200,6 +219,10 @@ export function checkStream(events) {
         assert.deepEqual([...kinds], ["message.output.delta"], `output ${outputIndex} mixes event kinds`);
         o.type = "message.output";
         o.text = g.map((d) => (typeof d.content === "string" ? d.content : d.content?.type === "text" ? d.content.text : "")).join("");
+        // The message's content as the stream told it: text (strings and text chunks) merged,
+        // chunk objects (tool_reference, tool_file, …) kept in place; and the chunk objects alone.
+        o.content = normalizeContent(g.map((d) => d.content));
+        o.chunks = o.content.filter((ch) => ch.type !== "text");
         o.agentId = head.agentId ?? null;
         o.model = head.model ?? null;
         for (const d of g) assert.equal(d.role ?? "assistant", "assistant");

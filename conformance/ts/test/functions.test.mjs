@@ -258,9 +258,10 @@ describe("tool confirmations", () => {
   });
 });
 
-describe("built-in connector declared but not configured", () => {
+describe("built-in connector that fails", () => {
   test("web_search call → tool.execution entry with an error in info → the run continues", async () => {
-    const q = uniq("conf-websearch q");
+    // "conf-searxng-error" in the query makes run.sh's fake SearXNG answer HTTP 500.
+    const q = uniq("conf-websearch conf-searxng-error");
     const res = await startModel(c, q, { tools: [{ type: "web_search" }] });
     assertResponse(res);
     assert.deepEqual(res.outputs.map((o) => o.type), ["tool.execution", "message.output"]);
@@ -270,7 +271,7 @@ describe("built-in connector declared but not configured", () => {
     assert.deepEqual(JSON.parse(exec.arguments), { query: q });
     assert.equal(typeof exec.info, "object");
     assert.ok(exec.info !== null);
-    // run.sh configures no web_search backend, so the execution reports an error.
+    // The search engine failed, so the execution reports an error.
     assert.equal(typeof exec.info.error, "string", `info: ${JSON.stringify(exec.info)}`);
     assert.ok(textOf(last(res).content).startsWith("conf-websearch final:"));
     assert.equal(res.usage.connectors?.web_search, 1, `usage.connectors: ${JSON.stringify(res.usage)}`);

@@ -121,8 +121,9 @@ describe("streaming", () => {
     await assertStreamMatchesHistory(c, s);
   });
 
-  test("tool execution stream: tool.execution.started/done for an unconfigured built-in, then the answer", async () => {
-    const q = uniq("conf-websearch streamed");
+  test("tool execution stream: tool.execution.started/done for a failing built-in, then the answer", async () => {
+    // "conf-searxng-error" in the query makes run.sh's fake SearXNG answer HTTP 500.
+    const q = uniq("conf-websearch conf-searxng-error streamed");
     const s = checkStream(
       await collect(await c.beta.conversations.startStream({ model: MODEL, inputs: q, tools: [{ type: "web_search" }] })),
     );

@@ -4,9 +4,11 @@
 //
 // It serves POST /v1/chat/completions (streaming and not, either dialect),
 // GET /v1/models, and optionally POST /v1/embeddings (deterministic hashed
-// vectors) and POST /v1/images/generations (a tiny PNG as b64_json). Paths
-// are also accepted without the /v1 prefix. Every request is recorded:
-// GET /_requests returns them as JSON and DELETE /_requests clears them.
+// vectors), POST /v1/images/generations (a tiny PNG as b64_json) and a fake
+// SearXNG instance with a few web pages (GET /search, GET /pages/…; see
+// searxng.go). Paths are also accepted without the /v1 prefix. Every
+// request is recorded: GET /_requests returns them as JSON and
+// DELETE /_requests clears them.
 package fakeupstream
 
 import (
@@ -39,8 +41,12 @@ type Options struct {
 	// BreakStreamWithTools answers 400 to streaming requests that carry
 	// tools, like backends with that bug (ollama#9632, vllm#20028).
 	BreakStreamWithTools bool
-	// Images serves POST /v1/images/generations.
+	// Images serves POST /v1/images/generations. A prompt containing
+	// ImagesErrorTrigger gets an HTTP 500 with an OpenAI-shaped error.
 	Images bool
+	// SearXNG serves a fake SearXNG JSON API (GET /search) whose results
+	// point at pages this server serves (GET /pages/…).
+	SearXNG bool
 	// EmbeddingsDim, when positive, serves POST /v1/embeddings with
 	// vectors of that size.
 	EmbeddingsDim int
@@ -57,6 +63,8 @@ type Options struct {
 type Recorded struct {
 	Method string `json:"method"`
 	Path   string `json:"path"`
+	// Query is the raw query string, if any.
+	Query string `json:"query,omitempty"`
 	// Body is the JSON body (a JSON string if the body was not JSON).
 	Body json.RawMessage `json:"body,omitempty"`
 	// Authorized tells whether an Authorization header was present (its
@@ -87,6 +95,10 @@ func New(opts Options) *Server {
 		if opts.Images {
 			s.mux.HandleFunc("POST "+prefix+"/images/generations", s.images)
 		}
+	}
+	if opts.SearXNG {
+		s.mux.HandleFunc("GET /search", s.searxng)
+		s.mux.HandleFunc("GET /pages/", s.page)
 	}
 	s.mux.HandleFunc("GET /_requests", s.listRequests)
 	s.mux.HandleFunc("DELETE /_requests", s.clearRequests)
@@ -141,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := Recorded{Method: r.Method, Path: r.URL.Path, Authorized: r.Header.Get("Authorization") != "", Time: time.Now().UTC()}
+		rec := Recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Authorized: r.Header.Get("Authorization") != "", Time: time.Now().UTC()}
 		if len(body) > 0 {
 			if json.Valid(body) {
 				rec.Body = body
@@ -155,7 +167,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.opts.Logger != nil {
 			s.opts.Logger.Info("fakeupstream request", "method", r.Method, "path", r.URL.Path, "bytes", len(body))
 		}
-		if s.opts.APIKey != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
+		// The fake web (search API and pages) is public, like the real one.
+		public := s.opts.SearXNG && (r.URL.Path == "/search" || strings.HasPrefix(r.URL.Path, "/pages/"))
+		if s.opts.APIKey != "" && !public && r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
 			writeError(w, http.StatusUnauthorized, "invalid or missing API key", 0)
 			return
 		}
@@ -312,6 +326,10 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "body must be {prompt, n?, size?}", 0)
 		return
 	}
+	if strings.Contains(strings.ToLower(ir.Prompt), ImagesErrorTrigger) {
+		writeError(w, http.StatusInternalServerError, "fakeupstream: the image backend failed", 0)
+		return
+	}
 	n := ir.N
 	if n <= 0 {
 		n = 1
@@ -328,6 +346,9 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
+
+// ImagesErrorTrigger in an image prompt makes /images/generations fail.
+const ImagesErrorTrigger = "conf-images-error"
 
 // TinyPNG returns a valid 8×8 PNG whose colour derives from seed.
 func TinyPNG(seed string) []byte {
