@@ -28,6 +28,7 @@ const (
 	Timeout                      // the upstream timed out: 504
 	MethodNotAllowed             // route exists, method does not: 405
 	UnsupportedMedia             // wrong Content-Type: 415
+	Forbidden                    // visible, but this role may not change it: 403
 )
 
 // String returns the kind's stable name.
@@ -57,6 +58,8 @@ func (k Kind) String() string {
 		return "method_not_allowed"
 	case UnsupportedMedia:
 		return "unsupported_media_type"
+	case Forbidden:
+		return "forbidden"
 	default:
 		return "internal_error"
 	}
@@ -89,6 +92,8 @@ func (k Kind) Status() int {
 		return http.StatusMethodNotAllowed
 	case UnsupportedMedia:
 		return http.StatusUnsupportedMediaType
+	case Forbidden:
+		return http.StatusForbidden
 	default:
 		return http.StatusInternalServerError
 	}

@@ -67,6 +67,8 @@ func typeName(k Kind) string {
 		return "invalid_request_error"
 	case Unauthenticated:
 		return "authentication_error"
+	case Forbidden:
+		return "permission_error"
 	case RateLimited:
 		return "rate_limit_error"
 	case Upstream, Timeout, Unavailable:

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
@@ -24,6 +25,7 @@ import (
 	"github.com/tramontane/tramontane/internal/model/providers"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
+	"github.com/tramontane/tramontane/internal/tool/doclib"
 )
 
 // App is a wired server.
@@ -86,14 +88,42 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		return nil, err
 	}
 	a.closers = closers
+	libs, err := doclib.Wire(ctx, doclib.WireOptions{
+		Store: db, Blobs: blobs, Router: router, EmbeddingsModel: c.EmbeddingsModel,
+		MaxUploadBytes: int64(c.MaxUploadBytes), PublicURL: publicURL(c), Logger: logger,
+	})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("libraries: %w", err)
+	}
+	conns[doclib.ToolName] = libs.Connector
+	// The ingestion workers stop in Close, before the store closes.
+	a.closers = append(a.closers, libs.Start(context.WithoutCancel(ctx)))
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
+		Libraries: libs.Library, ModelRouter: router,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil
+}
+
+// publicURL is the base of links the server writes into stored content
+// (citations): the configured public URL, else the listen address.
+func publicURL(c config.Config) string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return "http://" + c.Addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // Close releases the app's resources: connector sessions, then the store.

@@ -36,6 +36,9 @@ type Config struct {
 	UpstreamAPIKey string `yaml:"upstream_api_key"`
 	// MistralAPIKey routes Mistral's model names to Mistral's API.
 	MistralAPIKey string `yaml:"mistral_api_key"`
+	// EmbeddingsModel, a routed model name, embeds library chunks for
+	// hybrid retrieval; empty means BM25 only.
+	EmbeddingsModel string `yaml:"embeddings_model"`
 
 	// Engine tunes the conversation run loop.
 	Engine Engine `yaml:"engine"`
@@ -147,6 +150,9 @@ func Load(f *Flags) (Config, error) {
 	}
 	if v := os.Getenv("MISTRAL_API_KEY"); v != "" {
 		c.MistralAPIKey = v
+	}
+	if v := os.Getenv("TRAMONTANE_EMBEDDINGS_MODEL"); v != "" {
+		c.EmbeddingsModel = v
 	}
 	var errs []error
 	num := func(dst *Size, flagName, env string) {

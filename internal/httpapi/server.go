@@ -16,6 +16,7 @@ import (
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/metrics"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
@@ -59,6 +60,10 @@ type Deps struct {
 	// PublicURL, when set, is the base of signed URLs; else the request's
 	// own scheme and host are used.
 	PublicURL string
+	// Libraries serves /v1/libraries (nil: those routes answer 503).
+	Libraries *library.Service
+	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
+	ModelRouter ModelResolver
 }
 
 // Server is the HTTP API.
@@ -91,6 +96,8 @@ func (s *Server) routes() {
 		{pattern: "GET /healthz", h: s.health, public: true},
 		{pattern: "GET /metrics", h: s.metrics, public: true},
 		{pattern: "GET /files/signed/{file_id}", h: s.signedDownload, public: true},
+		{pattern: "GET /documents/signed/{document_id}", h: s.signedDocument, public: true},
+		{pattern: "GET /documents/signed/{document_id}/text", h: s.signedDocumentText, public: true},
 
 		{pattern: "GET /v1/models", h: s.listModels},
 		{pattern: "GET /v1/models/{model_id}", h: s.getModel},
@@ -123,6 +130,29 @@ func (s *Server) routes() {
 		{pattern: "DELETE /v1/files/{file_id}", h: s.deleteFile},
 		{pattern: "GET /v1/files/{file_id}/content", h: s.downloadFile},
 		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
+
+		{pattern: "POST /v1/embeddings", h: s.embeddings},
+
+		{pattern: "POST /v1/libraries", h: s.createLibrary},
+		{pattern: "GET /v1/libraries", h: s.listLibraries},
+		{pattern: "GET /v1/libraries/{library_id}", h: s.getLibrary},
+		{pattern: "PATCH /v1/libraries/{library_id}", h: s.updateLibrary},
+		{pattern: "PUT /v1/libraries/{library_id}", h: s.updateLibrary},
+		{pattern: "DELETE /v1/libraries/{library_id}", h: s.deleteLibrary},
+		{pattern: "GET /v1/libraries/{library_id}/share", h: s.listShares},
+		{pattern: "PUT /v1/libraries/{library_id}/share", h: s.putShare},
+		{pattern: "DELETE /v1/libraries/{library_id}/share", h: s.deleteShare},
+		{pattern: "GET /v1/libraries/{library_id}/documents", h: s.listDocuments},
+		{pattern: "POST /v1/libraries/{library_id}/documents", h: s.uploadDocument},
+		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}", h: s.getDocument},
+		{pattern: "PATCH /v1/libraries/{library_id}/documents/{document_id}", h: s.updateDocument},
+		{pattern: "PUT /v1/libraries/{library_id}/documents/{document_id}", h: s.updateDocument},
+		{pattern: "DELETE /v1/libraries/{library_id}/documents/{document_id}", h: s.deleteDocument},
+		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/status", h: s.documentStatus},
+		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/text_content", h: s.documentText},
+		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/signed-url", h: s.documentSignedURL},
+		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/extracted-text-signed-url", h: s.documentTextSignedURL},
+		{pattern: "POST /v1/libraries/{library_id}/documents/{document_id}/reprocess", h: s.reprocessDocument},
 	}
 	for _, r := range rs {
 		s.Handle(r.pattern, r.h, r.public)

@@ -168,4 +168,5 @@ type Store interface {
 	Secret(ctx context.Context, name string, gen func() string) (string, error)
 
 	ConversationStore
+	LibraryStore
 }

@@ -27,6 +27,7 @@ func Run(t *testing.T, s store.Store) {
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, s) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, s) })
 	t.Run("RunLease", func(t *testing.T) { testRunLease(t, s) })
+	t.Run("Libraries", func(t *testing.T) { testLibraries(t, s) })
 }
 
 func ctx() context.Context { return context.Background() }
