@@ -13,7 +13,7 @@ import (
 func TestDocumentedScriptParses(t *testing.T) {
 	doc, err := os.ReadFile("../../../docs/scripted-model.md")
 	if err != nil {
-		t.Skip("docs not found:", err)
+		t.Fatal("docs/scripted-model.md must exist and document the script format:", err)
 	}
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
 	found := false
