@@ -48,7 +48,7 @@ func (db *DB) insertVersion(ctx context.Context, q querier, id string, v *store.
 
 // GetAgent returns an agent at a version (version < 0: the active one).
 func (db *DB) GetAgent(ctx context.Context, workspaceID, id string, version int) (*store.Agent, error) {
-	return db.getAgent(ctx, db.r, workspaceID, id, version)
+	return db.getAgent(ctx, db.rq(), workspaceID, id, version)
 }
 
 func (db *DB) getAgent(ctx context.Context, q querier, workspaceID, id string, version int) (*store.Agent, error) {
@@ -203,7 +203,7 @@ func (db *DB) ListAgents(ctx context.Context, workspaceID string, f store.AgentF
 	}
 	query := `SELECT a.id FROM agents a WHERE ` + strings.Join(where, " AND ") + ` ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?`
 	args = append(args, p.Limit, p.Offset)
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.rq().QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (db *DB) ListAgents(ctx context.Context, workspaceID string, f store.AgentF
 	}
 	out := make([]store.Agent, 0, len(ids))
 	for _, id := range ids {
-		a, err := db.getAgent(ctx, db.r, workspaceID, id, -1)
+		a, err := db.getAgent(ctx, db.rq(), workspaceID, id, -1)
 		if err == store.ErrNotFound {
 			continue // deleted meanwhile
 		}
@@ -241,11 +241,11 @@ func likeEscape(s string) string {
 
 // ListAgentVersions lists every version of an agent, newest first.
 func (db *DB) ListAgentVersions(ctx context.Context, workspaceID, id string, p store.Page) ([]store.Agent, error) {
-	head, err := db.getAgent(ctx, db.r, workspaceID, id, -1)
+	head, err := db.getAgent(ctx, db.rq(), workspaceID, id, -1)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT version FROM agent_versions WHERE agent_id = ? ORDER BY version DESC LIMIT ? OFFSET ?`), id, p.Limit, p.Offset)
+	rows, err := db.rq().QueryContext(ctx, db.q(`SELECT version FROM agent_versions WHERE agent_id = ? ORDER BY version DESC LIMIT ? OFFSET ?`), id, p.Limit, p.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (db *DB) ListAgentVersions(ctx context.Context, workspaceID, id string, p s
 	rows.Close()
 	out := make([]store.Agent, 0, len(nums))
 	for _, n := range nums {
-		v, err := db.getVersion(ctx, db.r, id, n)
+		v, err := db.getVersion(ctx, db.rq(), id, n)
 		if err != nil {
 			return nil, err
 		}
@@ -274,7 +274,7 @@ func (db *DB) ListAgentVersions(ctx context.Context, workspaceID, id string, p s
 
 // DeleteAgent removes an agent, its versions and aliases.
 func (db *DB) DeleteAgent(ctx context.Context, workspaceID, id string) error {
-	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM agents WHERE id = ? AND workspace_id = ?`), id, workspaceID)
+	res, err := db.wq().ExecContext(ctx, db.q(`DELETE FROM agents WHERE id = ? AND workspace_id = ?`), id, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func scanAlias(sc interface{ Scan(...any) error }) (*store.AgentAlias, error) {
 
 // GetAlias returns one alias of an agent.
 func (db *DB) GetAlias(ctx context.Context, workspaceID, agentID, alias string) (*store.AgentAlias, error) {
-	al, err := scanAlias(db.r.QueryRowContext(ctx, db.q(aliasQuery+` AND l.alias = ?`), workspaceID, agentID, alias))
+	al, err := scanAlias(db.rq().QueryRowContext(ctx, db.q(aliasQuery+` AND l.alias = ?`), workspaceID, agentID, alias))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -333,10 +333,10 @@ func (db *DB) GetAlias(ctx context.Context, workspaceID, agentID, alias string) 
 // an unknown agent.
 func (db *DB) ListAliases(ctx context.Context, workspaceID, agentID string) ([]store.AgentAlias, error) {
 	var one int
-	if err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?`), agentID, workspaceID).Scan(&one); err != nil {
+	if err := db.rq().QueryRowContext(ctx, db.q(`SELECT 1 FROM agents WHERE id = ? AND workspace_id = ?`), agentID, workspaceID).Scan(&one); err != nil {
 		return nil, notFound(err)
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(aliasQuery+` ORDER BY l.alias`), workspaceID, agentID)
+	rows, err := db.rq().QueryContext(ctx, db.q(aliasQuery+` ORDER BY l.alias`), workspaceID, agentID)
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +354,7 @@ func (db *DB) ListAliases(ctx context.Context, workspaceID, agentID string) ([]s
 
 // DeleteAlias removes an alias.
 func (db *DB) DeleteAlias(ctx context.Context, workspaceID, agentID, alias string) error {
-	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM agent_aliases WHERE agent_id = ? AND alias = ? AND agent_id IN (SELECT id FROM agents WHERE workspace_id = ?)`), agentID, alias, workspaceID)
+	res, err := db.wq().ExecContext(ctx, db.q(`DELETE FROM agent_aliases WHERE agent_id = ? AND alias = ? AND agent_id IN (SELECT id FROM agents WHERE workspace_id = ?)`), agentID, alias, workspaceID)
 	if err != nil {
 		return err
 	}

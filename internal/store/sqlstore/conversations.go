@@ -96,7 +96,7 @@ func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
 
 // GetConversation returns a workspace's conversation.
 func (db *DB) GetConversation(ctx context.Context, workspaceID, id string) (*store.Conversation, error) {
-	c, err := scanConv(db.r.QueryRowContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID))
+	c, err := scanConv(db.rq().QueryRowContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -117,7 +117,7 @@ func (db *DB) ListConversations(ctx context.Context, workspaceID string, metadat
 		where = append(where, cond)
 		args = append(args, karg, string(metadata[k]))
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, p.Limit, p.Offset)...)
+	rows, err := db.rq().QueryContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (db *DB) ListConversations(ctx context.Context, workspaceID string, metadat
 
 // DeleteConversation removes a conversation and its entries.
 func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id string) error {
-	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID)
+	res, err := db.wq().ExecContext(ctx, db.q(`DELETE FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -178,14 +178,14 @@ func scanEntry(sc interface{ Scan(...any) error }) (*store.Entry, error) {
 // ListEntries returns a conversation's entries in order.
 func (db *DB) ListEntries(ctx context.Context, workspaceID, id string, upToSeq int) ([]store.Entry, error) {
 	var one int
-	if err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID).Scan(&one); err != nil {
+	if err := db.rq().QueryRowContext(ctx, db.q(`SELECT 1 FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID).Scan(&one); err != nil {
 		return nil, notFound(err)
 	}
 	query, args := `SELECT `+entryCols+` FROM entries WHERE conversation_id = ? ORDER BY seq`, []any{id}
 	if upToSeq >= 0 {
 		query, args = `SELECT `+entryCols+` FROM entries WHERE conversation_id = ? AND seq <= ? ORDER BY seq`, []any{id, upToSeq}
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.rq().QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func (db *DB) ListEntries(ctx context.Context, workspaceID, id string, upToSeq i
 
 // EntryByID finds an entry by its public id.
 func (db *DB) EntryByID(ctx context.Context, workspaceID, conversationID, entryID string) (*store.Entry, error) {
-	e, err := scanEntry(db.r.QueryRowContext(ctx, db.q(`SELECT e.conversation_id, e.seq, e.id, e.type, e.body, e.created_at FROM entries e JOIN conversations c ON c.id = e.conversation_id WHERE c.workspace_id = ? AND e.conversation_id = ? AND e.id = ?`), workspaceID, conversationID, entryID))
+	e, err := scanEntry(db.rq().QueryRowContext(ctx, db.q(`SELECT e.conversation_id, e.seq, e.id, e.type, e.body, e.created_at FROM entries e JOIN conversations c ON c.id = e.conversation_id WHERE c.workspace_id = ? AND e.conversation_id = ? AND e.id = ?`), workspaceID, conversationID, entryID))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -219,7 +219,7 @@ func leaseTS(t time.Time) int64 {
 
 // UpdateEntry replaces an entry's body.
 func (db *DB) UpdateEntry(ctx context.Context, workspaceID, conversationID, entryID string, body json.RawMessage) error {
-	res, err := db.w.ExecContext(ctx, db.q(`UPDATE entries SET body = ? WHERE conversation_id = ? AND id = ? AND conversation_id IN (SELECT id FROM conversations WHERE workspace_id = ?)`), string(body), conversationID, entryID, workspaceID)
+	res, err := db.wq().ExecContext(ctx, db.q(`UPDATE entries SET body = ? WHERE conversation_id = ? AND id = ? AND conversation_id IN (SELECT id FROM conversations WHERE workspace_id = ?)`), string(body), conversationID, entryID, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (db *DB) UpdateEntry(ctx context.Context, workspaceID, conversationID, entr
 // ClaimRun takes or extends the run lease.
 func (db *DB) ClaimRun(ctx context.Context, workspaceID, id, owner string, until time.Time) error {
 	now := ts(time.Now())
-	res, err := db.w.ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = ?, run_until = ? WHERE id = ? AND workspace_id = ? AND (run_owner = '' OR run_owner = ? OR run_until < ?)`),
+	res, err := db.wq().ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = ?, run_until = ? WHERE id = ? AND workspace_id = ? AND (run_owner = '' OR run_owner = ? OR run_until < ?)`),
 		owner, ts(until), id, workspaceID, owner, now)
 	if err != nil {
 		return err
@@ -248,6 +248,6 @@ func (db *DB) ClaimRun(ctx context.Context, workspaceID, id, owner string, until
 
 // ReleaseRun gives the lease up.
 func (db *DB) ReleaseRun(ctx context.Context, workspaceID, id, owner string) error {
-	_, err := db.w.ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = '', run_until = 0 WHERE id = ? AND workspace_id = ? AND run_owner = ?`), id, workspaceID, owner)
+	_, err := db.wq().ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = '', run_until = 0 WHERE id = ? AND workspace_id = ? AND run_owner = ?`), id, workspaceID, owner)
 	return err
 }

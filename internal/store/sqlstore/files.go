@@ -12,7 +12,7 @@ const fileCols = `id, workspace_id, filename, bytes, purpose, sample_type, sourc
 
 // CreateFile stores a file's metadata.
 func (db *DB) CreateFile(ctx context.Context, f *store.File) error {
-	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO files (`+fileCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := db.wq().ExecContext(ctx, db.q(`INSERT INTO files (`+fileCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		f.ID, f.WorkspaceID, f.Filename, f.Bytes, f.Purpose, f.SampleType, f.Source, f.MimeType, f.NumLines, f.Signature, f.Visibility, ts(f.CreatedAt), nullTS(f.ExpiresAt), f.StorageKey)
 	if isUnique(err) {
 		return store.ErrConflict
@@ -38,7 +38,7 @@ func scanFile(sc interface{ Scan(...any) error }) (*store.File, error) {
 
 // GetFile returns a workspace's file.
 func (db *DB) GetFile(ctx context.Context, workspaceID, id string) (*store.File, error) {
-	f, err := scanFile(db.r.QueryRowContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE id = ? AND workspace_id = ?`), id, workspaceID))
+	f, err := scanFile(db.rq().QueryRowContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE id = ? AND workspace_id = ?`), id, workspaceID))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -47,7 +47,7 @@ func (db *DB) GetFile(ctx context.Context, workspaceID, id string) (*store.File,
 
 // GetFileAnyWorkspace returns a file whatever its workspace (signed URLs).
 func (db *DB) GetFileAnyWorkspace(ctx context.Context, id string) (*store.File, error) {
-	f, err := scanFile(db.r.QueryRowContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE id = ?`), id))
+	f, err := scanFile(db.rq().QueryRowContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE id = ?`), id))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -80,10 +80,10 @@ func (db *DB) ListFiles(ctx context.Context, workspaceID string, f store.FileFil
 	in("mimetype", f.MimeTypes)
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := db.r.QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM files WHERE `+cond), args...).Scan(&total); err != nil {
+	if err := db.rq().QueryRowContext(ctx, db.q(`SELECT COUNT(*) FROM files WHERE `+cond), args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, p.Limit, p.Offset)...)
+	rows, err := db.rq().QueryContext(ctx, db.q(`SELECT `+fileCols+` FROM files WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), append(args, p.Limit, p.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -101,7 +101,7 @@ func (db *DB) ListFiles(ctx context.Context, workspaceID string, f store.FileFil
 
 // DeleteFile removes a file's metadata.
 func (db *DB) DeleteFile(ctx context.Context, workspaceID, id string) error {
-	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM files WHERE id = ? AND workspace_id = ?`), id, workspaceID)
+	res, err := db.wq().ExecContext(ctx, db.q(`DELETE FROM files WHERE id = ? AND workspace_id = ?`), id, workspaceID)
 	if err != nil {
 		return err
 	}

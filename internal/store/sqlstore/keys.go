@@ -37,7 +37,7 @@ func (db *DB) EnsureWorkspace(ctx context.Context, name string) (*store.Workspac
 func (db *DB) GetWorkspace(ctx context.Context, id string) (*store.Workspace, error) {
 	var ws store.Workspace
 	var created int64
-	err := db.r.QueryRowContext(ctx, db.q(`SELECT id, name, created_at FROM workspaces WHERE id = ?`), id).Scan(&ws.ID, &ws.Name, &created)
+	err := db.rq().QueryRowContext(ctx, db.q(`SELECT id, name, created_at FROM workspaces WHERE id = ?`), id).Scan(&ws.ID, &ws.Name, &created)
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -47,7 +47,7 @@ func (db *DB) GetWorkspace(ctx context.Context, id string) (*store.Workspace, er
 
 // CreateKey stores a new key (by hash).
 func (db *DB) CreateKey(ctx context.Context, k *store.APIKey) error {
-	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO api_keys (id, workspace_id, name, prefix, hash, created_at, rps, tpm, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := db.wq().ExecContext(ctx, db.q(`INSERT INTO api_keys (id, workspace_id, name, prefix, hash, created_at, rps, tpm, tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		k.ID, k.WorkspaceID, k.Name, k.Prefix, k.Hash, ts(k.CreatedAt), k.RPS, k.TPM, k.Tier)
 	if isUnique(err) {
 		return store.ErrConflict
@@ -72,7 +72,7 @@ func scanKey(sc interface{ Scan(...any) error }) (*store.APIKey, error) {
 
 // KeyByHash finds a key by the hash of its secret.
 func (db *DB) KeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
-	k, err := scanKey(db.r.QueryRowContext(ctx, db.q(`SELECT `+keyCols+` FROM api_keys WHERE hash = ?`), hash))
+	k, err := scanKey(db.rq().QueryRowContext(ctx, db.q(`SELECT `+keyCols+` FROM api_keys WHERE hash = ?`), hash))
 	if err != nil {
 		return nil, notFound(err)
 	}
@@ -85,7 +85,7 @@ func (db *DB) ListKeys(ctx context.Context, workspaceID string) ([]store.APIKey,
 	if workspaceID != "" {
 		query, args = `SELECT `+keyCols+` FROM api_keys WHERE workspace_id = ? ORDER BY created_at`, []any{workspaceID}
 	}
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	rows, err := db.rq().QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (db *DB) ListKeys(ctx context.Context, workspaceID string) ([]store.APIKey,
 
 // RevokeKey revokes a key by id or prefix.
 func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, db.q(`UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR prefix = ?) AND revoked_at IS NULL`), ts(at), id, id)
+	res, err := db.wq().ExecContext(ctx, db.q(`UPDATE api_keys SET revoked_at = ? WHERE (id = ? OR prefix = ?) AND revoked_at IS NULL`), ts(at), id, id)
 	if err != nil {
 		return err
 	}
@@ -115,23 +115,23 @@ func (db *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 
 // TouchKey records that a key was used.
 func (db *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
-	_, err := db.w.ExecContext(ctx, db.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), ts(at), id)
+	_, err := db.wq().ExecContext(ctx, db.q(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`), ts(at), id)
 	return err
 }
 
 // Secret returns the named secret, creating it with gen if absent.
 func (db *DB) Secret(ctx context.Context, name string, gen func() string) (string, error) {
 	var v string
-	err := db.r.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	err := db.rq().QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
 	if err == nil {
 		return v, nil
 	}
 	if err != sql.ErrNoRows {
 		return "", err
 	}
-	if _, err := db.w.ExecContext(ctx, db.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, gen()); err != nil {
+	if _, err := db.wq().ExecContext(ctx, db.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, gen()); err != nil {
 		return "", err
 	}
-	err = db.w.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
+	err = db.wq().QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v)
 	return v, err
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"sort"
 	"strings"
 	"sync"
@@ -75,28 +74,21 @@ const dfCap = 4 * candidateBudget
 // more than a rare one.
 func (db *DB) termFrequencies(ctx context.Context, terms []string) (map[string]int, error) {
 	df := map[string]int{}
-	var st *sql.Stmt
 	for _, t := range terms {
 		if n, ok := dfCache.get(db, t); ok {
 			df[t] = n
 			continue
 		}
-		if st == nil {
-			var err error
-			count := `SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?) x`
-			if db.dialect == postgres {
-				count = `SELECT count(*) FROM (SELECT 1 FROM chunk_texts WHERE tsv @@ to_tsquery('english', $1) LIMIT $2) x`
-			}
-			if st, err = db.cachedStmt(ctx, count); err != nil {
-				return nil, err
-			}
+		count := `SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?) x`
+		if db.dialect == postgres {
+			count = `SELECT count(*) FROM (SELECT 1 FROM chunk_texts WHERE tsv @@ to_tsquery('english', $1) LIMIT $2) x`
 		}
 		match := `{text heading} : "` + t + `"`
 		if db.dialect == postgres {
 			match = t
 		}
 		var n int
-		if err := st.QueryRowContext(ctx, match, dfCap+1).Scan(&n); err != nil {
+		if err := db.rq().QueryRowContext(ctx, count, match, dfCap+1).Scan(&n); err != nil {
 			return nil, err
 		}
 		df[t] = n
@@ -143,35 +135,6 @@ func (c *termCache) put(db *DB, t string, df int) {
 		clear(c.m)
 	}
 	c.m[termKey{db, t}] = termEntry{df, time.Now()}
-}
-
-// stmtCache keeps prepared read statements of the search path (parsing
-// costs a large share of a short query with the pure-Go SQLite).
-var stmtCache = struct {
-	sync.Mutex
-	m map[termKey]*sql.Stmt
-}{m: map[termKey]*sql.Stmt{}}
-
-// cachedStmt prepares query on the read pool once per store.
-func (db *DB) cachedStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	k := termKey{db, query}
-	stmtCache.Lock()
-	defer stmtCache.Unlock()
-	if st := stmtCache.m[k]; st != nil {
-		return st, nil
-	}
-	if len(stmtCache.m) >= 512 {
-		for key, st := range stmtCache.m {
-			st.Close()
-			delete(stmtCache.m, key)
-		}
-	}
-	st, err := db.r.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	stmtCache.m[k] = st
-	return st, nil
 }
 
 // MergeIndex does up to pages pages of FTS5 segment merging (SQLite;

@@ -201,11 +201,7 @@ func (db *DB) ftsSearch(ctx context.Context, q store.ChunkQuery, expr, docCond s
 
 // runSearch runs a ranked chunk query through the statement cache.
 func (db *DB) runSearch(ctx context.Context, query string, args []any) ([]store.ScoredChunk, error) {
-	st, err := db.cachedStmt(ctx, db.q(query))
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := db.rq().QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

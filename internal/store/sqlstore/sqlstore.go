@@ -40,6 +40,9 @@ type DB struct {
 	// PostgreSQL).
 	w *sql.DB
 	r *sql.DB
+	// wc and rc cache prepared statements of w and r (one cache when they
+	// are the same pool).
+	wc, rc *stmtCache
 }
 
 // Open connects to the database named by url and runs pending migrations.
@@ -76,7 +79,8 @@ func Connect(ctx context.Context, url, dataDir string) (*DB, error) {
 			pool.Close()
 			return nil, fmt.Errorf("connect postgres: %w", err)
 		}
-		return &DB{dialect: postgres, w: pool, r: pool}, nil
+		c := newStmtCache(pool)
+		return &DB{dialect: postgres, w: pool, r: pool, wc: c, rc: c}, nil
 	}
 	path := strings.TrimPrefix(url, "sqlite://")
 	if path == "" {
@@ -103,7 +107,7 @@ func Connect(ctx context.Context, url, dataDir string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{dialect: sqlite, w: w, r: r}, nil
+	return &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}, nil
 }
 
 // Migrate applies the embedded migrations of the dialect.
@@ -134,6 +138,10 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.wc.close()
+	if db.rc != db.wc {
+		db.rc.close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		if err2 := db.r.Close(); err == nil {
@@ -181,7 +189,8 @@ func (db *DB) tx(ctx context.Context, fn func(q querier) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(t); err != nil {
+	defer db.wc.prepareWanted(context.WithoutCancel(ctx))
+	if err := fn(cachedQ{c: db.wc, tx: t, raw: t}); err != nil {
 		_ = t.Rollback()
 		return err
 	}

@@ -27,6 +27,7 @@ func Run(t *testing.T, s store.Store) {
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, s) })
 	t.Run("Secrets", func(t *testing.T) { testSecrets(t, s) })
 	t.Run("RunLease", func(t *testing.T) { testRunLease(t, s) })
+	t.Run("MixedWrites", func(t *testing.T) { testMixedWrites(t, s) })
 	t.Run("Libraries", func(t *testing.T) { testLibraries(t, s) })
 }
 
@@ -434,5 +435,47 @@ func testRunLease(t *testing.T, s store.Store) {
 	}
 	if err := s.UpdateEntry(ctx(), other.ID, c.ID, "fc_1", json.RawMessage(`{}`)); err != store.ErrNotFound {
 		t.Fatalf("update from other workspace: %v", err)
+	}
+}
+
+// testMixedWrites runs transactional and single writes at once (on SQLite
+// they share one connection, and prepared statements must not deadlock
+// on it).
+func testMixedWrites(t *testing.T, s store.Store) {
+	w := ws(t, s)
+	k := &store.APIKey{ID: "key_" + uuid.NewString(), WorkspaceID: w.ID, Name: "mixed", Prefix: "mx-" + uuid.NewString()[:8], Hash: uuid.NewString(), CreatedAt: now()}
+	must(t, s.CreateKey(ctx(), k))
+	c := &store.Conversation{ID: "conv_" + uuid.NewString(), WorkspaceID: w.ID, Model: "m", CreatedAt: now(), UpdatedAt: now()}
+	must(t, s.CreateConversation(ctx(), c, nil))
+	done := make(chan error, 2)
+	go func() {
+		for i := 0; i < 100; i++ {
+			if err := s.AppendEntries(ctx(), w.ID, c.ID, []store.Entry{entry(fmt.Sprintf("mx%d", i), "message.input", `{}`)}, nil); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	go func() {
+		for i := 0; i < 100; i++ {
+			if err := s.TouchKey(ctx(), k.ID, now()); err != nil {
+				done <- err
+				return
+			}
+			if _, err := s.GetConversation(ctx(), w.ID, c.ID); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-done:
+			must(t, err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("mixed writes deadlocked")
+		}
 	}
 }
