@@ -14,6 +14,8 @@
 # waits for /healthz, creates a key in a second workspace ("other") for cross-workspace tests,
 # exports
 #   TRAMONTANE_URL, TRAMONTANE_KEY, TRAMONTANE_OTHER_KEY, TRAMONTANE_EXPECT_MODELS,
+#   TRAMONTANE_OTHER_WORKSPACE_ID (the second workspace's id, from `tramontane keys list`; the
+#   libraries suites share libraries with it),
 #   FAKEUPSTREAM_URL (base URL of the fake upstream: GET/DELETE /_requests; also the fake
 #   SearXNG and images backend of the web_search and image_generation connectors)
 # and checks GET /healthz's connector status: code_interpreter must be "available" when
@@ -22,7 +24,8 @@
 # fails.
 #
 # To run against a server you started yourself, export TRAMONTANE_URL, TRAMONTANE_KEY and
-# TRAMONTANE_OTHER_KEY before calling this script: nothing is built or started then.
+# TRAMONTANE_OTHER_KEY before calling this script: nothing is built or started then
+# (TRAMONTANE_OTHER_WORKSPACE_ID is optional: the suites otherwise read it from the server).
 # Other knobs: TRAMONTANE_MODEL (model for agents, default mistral-medium-latest),
 # TRAMONTANE_EXPECT_MODELS (ids /v1/models must list), KEEP_TMP=1 (keep data dir and logs).
 set -uo pipefail
@@ -220,7 +223,17 @@ start_server() {
     log "tramontane keys create -q printed no key"; exit 1
   fi
 
+  # The second workspace's id (the WORKSPACE column of `keys list`): the libraries suites share
+  # libraries with it (share_with_type "Workspace", share_with_uuid = this id).
+  local other_ws
+  other_ws="$(TRAMONTANE_CONFIG="$cfg" "$bin" keys list --data-dir "$data" --workspace other |
+    awk 'NR > 1 && $2 == "conformance" { print $4; exit }')"
+  if [[ -z "$other_ws" ]]; then
+    log "tramontane keys list --workspace other printed no workspace id"; exit 1
+  fi
+
   export TRAMONTANE_URL="$url" TRAMONTANE_KEY="$key" TRAMONTANE_OTHER_KEY="$other"
+  export TRAMONTANE_OTHER_WORKSPACE_ID="$other_ws"
   check_connectors "$url"
 }
 

@@ -172,13 +172,8 @@ def assert_agent(a: Any) -> None:
 
 
 def library_id_for_tests(client: Mistral) -> str:
-    """A library id for document_library tools: a real library when the Libraries API answers,
-    else a random UUID (Libraries not implemented or not enabled)."""
-    try:
-        lib = client.beta.libraries.create(name=uniq("lib"), description="conformance")
-        return lib.id
-    except MistralError as err:
-        # Libraries not implemented (404/405/501) or not enabled on this server (503).
-        if err.status_code in (404, 405, 501, 503):
-            return random_id()
-        raise
+    """An id for document_library tools: a real library of the client's workspace (the
+    Libraries API must answer; shared/API.md §8)."""
+    lib = client.beta.libraries.create(name=uniq("lib"), description="conformance")
+    assert isinstance(lib.id, str) and lib.id
+    return lib.id

@@ -180,20 +180,11 @@ export async function safeDeleteAgent(c, agentId) {
 }
 
 /**
- * An id to put in a document_library tool's library_ids. Creates a real library when the
- * Libraries API answers (the server may check that the library exists and belongs to the
- * workspace); falls back to a random UUID when it does not (Libraries not implemented yet,
- * or not enabled on this server: 503).
+ * An id to put in a document_library tool's library_ids: a real library of the client's
+ * workspace (the Libraries API must answer; shared/API.md §8).
  */
 export async function libraryIdForTests(c) {
-  try {
-    const lib = await c.beta.libraries.create({ name: uniq("lib"), description: "conformance" });
-    return lib.id;
-  } catch (err) {
-    // Libraries not implemented (404/405/501) or not enabled on this server (503).
-    if (err instanceof MistralError && [404, 405, 501, 503].includes(err.statusCode)) {
-      return randomUUID();
-    }
-    throw err;
-  }
+  const lib = await c.beta.libraries.create({ name: uniq("lib"), description: "conformance" });
+  assert.equal(typeof lib.id, "string");
+  return lib.id;
 }
