@@ -37,6 +37,7 @@ type App struct {
 	Logger  *slog.Logger
 
 	closers []io.Closer
+	workers io.Closer // the library ingestion workers
 }
 
 // OpenStore opens (and migrates) the configured database.
@@ -98,7 +99,8 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	conns[doclib.ToolName] = libs.Connector
 	// The ingestion workers stop in Close, before the store closes.
-	a.closers = append(a.closers, libs.Start(context.WithoutCancel(ctx)))
+	a.workers = libs.Start(context.WithoutCancel(ctx))
+	a.closers = append(a.closers, a.workers)
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
@@ -124,6 +126,15 @@ func publicURL(c config.Config) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// StopWorkers stops background ingestion now (for tests that drive
+// ingestion by hand with a library service of their own). Close still
+// works afterwards.
+func (a *App) StopWorkers() {
+	if a.workers != nil {
+		_ = a.workers.Close()
+	}
 }
 
 // Close releases the app's resources: connector sessions, then the store.

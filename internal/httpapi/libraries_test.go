@@ -58,6 +58,9 @@ type libEnv struct {
 func newLibEnv(t *testing.T) *libEnv {
 	t.Helper()
 	e := newEnv(t)
+	// This env ingests by hand with its own library service and blobs: the
+	// app's workers must not claim its documents.
+	e.app.StopWorkers()
 	blobs, err := file.NewDiskBlobs(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
