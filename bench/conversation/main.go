@@ -120,12 +120,22 @@ func run(n, warmup int) error {
 	// History length: append to a 10-entry and to a 1,000-entry conversation.
 	fmt.Println()
 	for _, size := range []int{10, 1000} {
-		id, err := seededConversation(a.Store, size)
-		if err != nil {
-			return err
+		// Fresh seeded conversations, turnsPerConv appends each, so the
+		// history stays at the size measured.
+		runs := n / 4
+		ids := make([]string, runs/turnsPerConv+1)
+		for i := range ids {
+			if ids[i], err = seededConversation(a.Store, size, i); err != nil {
+				return err
+			}
 		}
-		direct := measure(n/4, warmup/4, 1, func(int) (time.Duration, error) { return upstreamHistory(upSrv.URL, size) })
-		d := measure(n/4, warmup/4, 1, func(int) (time.Duration, error) { return appendTurn(base, id, false) })
+		used := 0
+		direct := measure(runs, warmup/4, 1, func(int) (time.Duration, error) { return upstreamHistory(upSrv.URL, size) })
+		d := measure(runs, 0, 1, func(int) (time.Duration, error) {
+			id := ids[(used/turnsPerConv)%len(ids)]
+			used++
+			return appendTurn(base, id, false)
+		})
 		up.Reset()
 		report(fmt.Sprintf("upstream with %d messages", size+1), 1, direct, nil)
 		report(fmt.Sprintf("append to %d-entry conversation", size), 1, d, direct)
@@ -322,14 +332,14 @@ func appendTurn(base, id string, stream bool) (time.Duration, error) {
 
 // seededConversation writes a conversation of size alternating
 // input/output entries straight to the store.
-func seededConversation(s store.Store, size int) (string, error) {
+func seededConversation(s store.Store, size, n int) (string, error) {
 	ctx := context.Background()
 	ws, err := s.EnsureWorkspace(ctx, "default")
 	if err != nil {
 		return "", err
 	}
 	now := time.Now().UTC()
-	c := &store.Conversation{ID: fmt.Sprintf("conv_bench%d", size), WorkspaceID: ws.ID, Model: "bench", CreatedAt: now, UpdatedAt: now}
+	c := &store.Conversation{ID: fmt.Sprintf("conv_bench%d_%d", size, n), WorkspaceID: ws.ID, Model: "bench", CreatedAt: now, UpdatedAt: now}
 	rows := make([]store.Entry, 0, size)
 	for i := 0; i < size; i++ {
 		e := conversation.Entry{Type: conversation.MessageInput, Role: "user", ID: conversation.NewID(conversation.MessageInput), CreatedAt: now}
