@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/model"
@@ -117,4 +119,24 @@ func (c Connectors) Status() map[string]string {
 		}
 	}
 	return out
+}
+
+// QueryArgument reads the arguments of a search-like connector:
+// {"query": "..."} (a bare JSON string is tolerated, as some models send
+// one).
+func QueryArgument(args string) (string, error) {
+	var a struct {
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal([]byte(args), &a); err != nil {
+		var s string
+		if json.Unmarshal([]byte(args), &s) != nil {
+			return "", errors.New(`invalid arguments: want {"query": "..."}`)
+		}
+		a.Query = s
+	}
+	if a.Query = strings.TrimSpace(a.Query); a.Query == "" {
+		return "", errors.New(`missing "query"`)
+	}
+	return a.Query, nil
 }

@@ -9,7 +9,6 @@ package doclib
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -55,7 +54,7 @@ func (c *Connector) Definition(agent.Tool) model.ToolDef {
 
 // Execute implements engine.Connector.
 func (c *Connector) Execute(ctx context.Context, call engine.ToolCall) (*engine.ToolResult, error) {
-	query, err := parseQuery(call.Arguments)
+	query, err := engine.QueryArgument(call.Arguments)
 	if err != nil {
 		return nil, err
 	}
@@ -68,24 +67,6 @@ func (c *Connector) Execute(ctx context.Context, call engine.ToolCall) (*engine.
 		return nil, err
 	}
 	return c.result(query, res, call.RefOffset), nil
-}
-
-// parseQuery reads {"query": "..."} (a bare JSON string is tolerated).
-func parseQuery(args string) (string, error) {
-	var a struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal([]byte(args), &a); err != nil {
-		var s string
-		if json.Unmarshal([]byte(args), &s) != nil {
-			return "", errors.New(`invalid arguments: want {"query": "..."}`)
-		}
-		a.Query = s
-	}
-	if a.Query = strings.TrimSpace(a.Query); a.Query == "" {
-		return "", errors.New(`missing "query"`)
-	}
-	return a.Query, nil
 }
 
 // result numbers the passages from offset+1 and builds references and

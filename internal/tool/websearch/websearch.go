@@ -8,7 +8,6 @@ package websearch
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -131,7 +130,7 @@ type source struct {
 
 // Execute implements engine.Connector.
 func (c *Connector) Execute(ctx context.Context, call engine.ToolCall) (*engine.ToolResult, error) {
-	query, err := parseQuery(call.Arguments)
+	query, err := engine.QueryArgument(call.Arguments)
 	if err != nil {
 		return nil, err
 	}
@@ -157,24 +156,6 @@ func (c *Connector) Execute(ctx context.Context, call engine.ToolCall) (*engine.
 		return nil, err
 	}
 	return c.result(query, sources, call.RefOffset), nil
-}
-
-// parseQuery reads {"query": "..."} (a bare JSON string is tolerated).
-func parseQuery(args string) (string, error) {
-	var a struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal([]byte(args), &a); err != nil {
-		var s string
-		if json.Unmarshal([]byte(args), &s) != nil {
-			return "", errors.New(`invalid arguments: want {"query": "..."}`)
-		}
-		a.Query = s
-	}
-	if a.Query = strings.TrimSpace(a.Query); a.Query == "" {
-		return "", errors.New(`missing "query"`)
-	}
-	return a.Query, nil
 }
 
 // usable drops results without an http(s) URL and repeated URLs.
