@@ -267,7 +267,10 @@ def check_stream(events: list) -> StreamResult:
             assert kinds[-1] == "tool.execution.done", f"tool execution ends with done: {kinds}"
             assert all(k == "tool.execution.delta" for k in kinds[1:-1]), kinds
             assert isinstance(head.arguments, str), "tool.execution.started arguments is a string"
-            o.name, o.arguments, o.info = head.name, head.arguments, g[-1].info
+            # started may carry the arguments whole, or "" with the text
+            # following as tool.execution.delta fragments (API.md §5.2).
+            o.name, o.info = head.name, g[-1].info
+            o.arguments = head.arguments + "".join(d.arguments for d in g[1:-1])
             for d in g:
                 assert d.name == head.name
         elif head.type == "agent.handoff.started":

@@ -158,7 +158,9 @@ def test_upstream_failure_after_output_ends_with_response_error(client):
     for e in events:
         assert e.event == e.data.type
     assert kinds[0] == "conversation.response.started"
-    assert kinds[1:3] == ["tool.execution.started", "tool.execution.done"]
+    # The tool call (its arguments may stream as tool.execution.delta).
+    tool = [k for k in kinds[1:] if k != "tool.execution.delta"]
+    assert tool[:2] == ["tool.execution.started", "tool.execution.done"]
     err = events[-1].data
     assert err.type == "conversation.response.error", kinds
     assert isinstance(err.message, str) and err.message

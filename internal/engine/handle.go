@@ -27,7 +27,14 @@ func (r *run) handle(out *stepOutput, tools *toolSet) (bool, error) {
 		sig := co.call.Name + "\x00" + co.call.Arguments
 		r.repeats[sig]++
 		if r.repeats[sig] >= r.e.opts.MaxRepeats && co.kind != kindFunction {
-			return false, r.stopWith(fmt.Sprintf("The run was stopped because the model called %s with the same arguments %d times (loop protection).", co.call.Name, r.repeats[sig]))
+			reason := fmt.Sprintf("The run was stopped because the model called %s with the same arguments %d times (loop protection).", co.call.Name, r.repeats[sig])
+			if co.kind == kindConnector && co.entry != nil {
+				// Its started event went out: close it, without running it.
+				if err := r.skipTool(co, "not run: "+reason); err != nil {
+					return false, err
+				}
+			}
+			return false, r.stopWith(reason)
 		}
 		switch co.kind {
 		case kindFunction:
@@ -49,7 +56,7 @@ func (r *run) handle(out *stepOutput, tools *toolSet) (bool, error) {
 				waitClient = true
 				continue
 			}
-			if err := r.execute(co.call, tools.connectors[co.call.Name].Type, co.call.Name); err != nil {
+			if err := r.execute(co.call, tools.connectors[co.call.Name].Type, co.call.Name, co.entry, co.index); err != nil {
 				return false, err
 			}
 			again = true
@@ -91,14 +98,23 @@ func (r *run) pendingConfirmation(co callOut, tools *toolSet) error {
 }
 
 // execute runs a connector as a tool.execution entry.
-func (r *run) execute(call model.ToolCall, toolType, name string) error {
-	e := conversation.Entry{Type: conversation.ToolExecution, ID: conversation.NewID(conversation.ToolExecution), CreatedAt: r.e.now(),
-		Name: name, Arguments: orEmpty(call.Arguments), AgentID: r.actor.AgentID, Model: r.actor.Model}
-	idx := r.nextIndex()
-	if err := r.emit(Event{Type: ToolStarted, Data: toolStarted{Type: ToolStarted, CreatedAt: e.CreatedAt, OutputIndex: idx, ID: e.ID, Name: name,
-		Arguments: e.Arguments, Model: optStr(e.Model), AgentID: optStr(e.AgentID)}}); err != nil {
-		return err
+// execute runs a connector as a tool.execution entry. started, when not
+// nil, is the entry already announced while the model streamed the call
+// (at output index idx); otherwise the call is announced here.
+func (r *run) execute(call model.ToolCall, toolType, name string, started *conversation.Entry, idx int) error {
+	var e conversation.Entry
+	if started != nil {
+		e = *started
+	} else {
+		e = conversation.Entry{Type: conversation.ToolExecution, ID: conversation.NewID(conversation.ToolExecution), CreatedAt: r.e.now(),
+			Name: name, AgentID: r.actor.AgentID, Model: r.actor.Model}
+		idx = r.nextIndex()
+		if err := r.emit(Event{Type: ToolStarted, Data: toolStarted{Type: ToolStarted, CreatedAt: e.CreatedAt, OutputIndex: idx, ID: e.ID, Name: name,
+			Arguments: orEmpty(call.Arguments), Model: optStr(e.Model), AgentID: optStr(e.AgentID)}}); err != nil {
+			return err
+		}
 	}
+	e.Arguments = orEmpty(call.Arguments)
 	var tool = r.toolConfig(toolType)
 	info := map[string]any{}
 	var forModel string
@@ -141,6 +157,18 @@ func (r *run) execute(call model.ToolCall, toolType, name string) error {
 	raw, _ := json.Marshal(info)
 	e.Info, e.ForModel = raw, forModel
 	if err := r.emit(Event{Type: ToolDone, Data: toolDone{Type: ToolDone, CreatedAt: r.e.now(), OutputIndex: idx, ID: e.ID, Name: name, Info: raw}}); err != nil {
+		return err
+	}
+	return r.complete(e)
+}
+
+// skipTool closes an announced connector call that will not run.
+func (r *run) skipTool(co callOut, reason string) error {
+	e := *co.entry
+	e.Arguments = orEmpty(co.call.Arguments)
+	e.Info, _ = json.Marshal(map[string]string{"error": reason})
+	e.ForModel = reason
+	if err := r.emit(Event{Type: ToolDone, Data: toolDone{Type: ToolDone, CreatedAt: r.e.now(), OutputIndex: co.index, ID: e.ID, Name: e.Name, Info: e.Info}}); err != nil {
 		return err
 	}
 	return r.complete(e)
@@ -256,7 +284,7 @@ func (r *run) confirmations() error {
 			return err
 		}
 		if c.Confirmation == "allow" && tools.kind(call.Name) == kindConnector {
-			if err := r.execute(model.ToolCall{ID: call.ToolCallID, Name: call.Name, Arguments: call.Arguments}, tools.connectors[call.Name].Type, call.Name); err != nil {
+			if err := r.execute(model.ToolCall{ID: call.ToolCallID, Name: call.Name, Arguments: call.Arguments}, tools.connectors[call.Name].Type, call.Name, nil, 0); err != nil {
 				return err
 			}
 		} else if c.Confirmation == "allow" {

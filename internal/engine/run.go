@@ -302,16 +302,26 @@ func (r *run) consume(stream model.Stream, tools *toolSet, start time.Time, prov
 			}
 			if co.index < 0 && co.call.Name != "" {
 				co.kind = tools.kind(co.call.Name)
-				if co.kind == kindFunction {
+				switch {
+				case co.kind == kindFunction:
 					co.index = r.nextIndex()
 					co.entry = &conversation.Entry{Type: conversation.FunctionCall, ID: conversation.NewID(conversation.FunctionCall), CreatedAt: r.e.now()}
+				case co.kind == kindConnector && !tools.needsConfirmation(co.call.Name):
+					if err := r.startTool(co); err != nil {
+						return nil, err
+					}
 				}
 			}
-			if co.kind == kindFunction && co.entry != nil {
+			switch {
+			case co.kind == kindFunction && co.entry != nil:
 				if co.call.ID == "" {
 					co.call.ID = model.NewToolCallID()
 				}
 				if err := r.emitFunctionDelta(co, d.Arguments, tools); err != nil {
+					return nil, err
+				}
+			case co.kind == kindConnector && co.entry != nil:
+				if err := r.toolDelta(co, d.Arguments); err != nil {
 					return nil, err
 				}
 			}
@@ -368,9 +378,37 @@ func (r *run) consume(stream model.Stream, tools *toolSet, start time.Time, prov
 				return nil, err
 			}
 		}
+		if co.kind == kindConnector && co.entry == nil && !tools.needsConfirmation(tc.Name) {
+			// A whole call (non-streaming upstream): announce it the same way.
+			if err := r.startTool(co); err != nil {
+				return nil, err
+			}
+			if err := r.toolDelta(co, tc.Arguments); err != nil {
+				return nil, err
+			}
+		}
 		out.calls = append(out.calls, *co)
 	}
 	return out, nil
+}
+
+// startTool announces a connector call as soon as the model names it:
+// tool.execution.started (arguments follow as tool.execution.delta events
+// while the model streams them; the execution's entry keeps this id).
+func (r *run) startTool(co *callOut) error {
+	co.index = r.nextIndex()
+	co.entry = &conversation.Entry{Type: conversation.ToolExecution, ID: conversation.NewID(conversation.ToolExecution), CreatedAt: r.e.now(),
+		Name: co.call.Name, AgentID: r.actor.AgentID, Model: r.actor.Model}
+	return r.emit(Event{Type: ToolStarted, Data: toolStarted{Type: ToolStarted, CreatedAt: co.entry.CreatedAt, OutputIndex: co.index, ID: co.entry.ID,
+		Name: co.call.Name, Arguments: "", Model: optStr(r.actor.Model), AgentID: optStr(r.actor.AgentID)}})
+}
+
+// toolDelta streams a fragment of a connector call's arguments.
+func (r *run) toolDelta(co *callOut, frag string) error {
+	if frag == "" {
+		return nil
+	}
+	return r.emit(Event{Type: ToolDelta, Data: toolDelta{Type: ToolDelta, CreatedAt: r.e.now(), OutputIndex: co.index, ID: co.entry.ID, Name: co.call.Name, Arguments: frag}})
 }
 
 func (r *run) emitFunctionDelta(co *callOut, frag string, tools *toolSet) error {

@@ -248,7 +248,9 @@ export function checkStream(events) {
         for (const d of g.slice(1, -1)) assert.equal(d.type, "tool.execution.delta");
         o.name = head.name;
         assert.equal(typeof head.arguments, "string", "tool.execution.started arguments is a string");
-        o.arguments = head.arguments;
+        // started may carry the arguments whole, or "" with the text
+        // following as tool.execution.delta fragments (API.md §5.2).
+        o.arguments = head.arguments + g.slice(1, -1).map((d) => d.arguments).join("");
         o.info = g[g.length - 1].info;
         for (const d of g) assert.equal(d.name, head.name);
         break;
