@@ -105,35 +105,6 @@ CREATE TABLE entries (
 );
 CREATE INDEX entries_id ON entries(conversation_id, id);
 
-CREATE TABLE libraries (
-    id            TEXT PRIMARY KEY,
-    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    description   TEXT,
-    chunk_size    BIGINT,
-    owner_type    TEXT NOT NULL DEFAULT 'Workspace',
-    created_at    BIGINT NOT NULL,
-    updated_at    BIGINT NOT NULL
-);
-CREATE INDEX libraries_workspace ON libraries(workspace_id, created_at);
-
-CREATE TABLE documents (
-    id              TEXT PRIMARY KEY,
-    library_id      TEXT NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
-    name            TEXT NOT NULL,
-    file_id         TEXT,
-    mime_type       TEXT,
-    extension       TEXT,
-    size            BIGINT,
-    hash            TEXT,
-    process_status  TEXT NOT NULL DEFAULT 'todo',
-    status_reason   TEXT,
-    attributes      TEXT,
-    created_at      BIGINT NOT NULL,
-    updated_at      BIGINT NOT NULL
-);
-CREATE INDEX documents_library ON documents(library_id, created_at);
-
 CREATE TABLE settings (
     name   TEXT PRIMARY KEY,
     value  TEXT NOT NULL
@@ -141,8 +112,6 @@ CREATE TABLE settings (
 
 -- +goose Down
 DROP TABLE settings;
-DROP TABLE documents CASCADE;
-DROP TABLE libraries CASCADE;
 DROP TABLE entries CASCADE;
 DROP TABLE conversations CASCADE;
 DROP TABLE files CASCADE;

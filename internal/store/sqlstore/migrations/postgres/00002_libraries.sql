@@ -1,15 +1,11 @@
 -- Libraries, their sharing, documents (each one an ingestion job), the
--- extracted text per page and the chunk index. Replaces the placeholder
--- libraries/documents tables of 00001 (never released with data).
+-- extracted text per page and the chunk index.
 --
 -- Full-text search on PostgreSQL uses a stored, weighted tsvector (heading
 -- A, text B) with a GIN index; ranking is ts_rank weighted by each query
 -- word's idf (see libraries_pg.go and docs/libraries.md).
 
 -- +goose Up
-DROP TABLE documents CASCADE;
-DROP TABLE libraries CASCADE;
-
 CREATE TABLE libraries (
     id             TEXT PRIMARY KEY,
     workspace_id   TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
@@ -107,32 +103,3 @@ DROP TABLE document_pages CASCADE;
 DROP TABLE documents CASCADE;
 DROP TABLE library_accesses CASCADE;
 DROP TABLE libraries CASCADE;
-
-CREATE TABLE libraries (
-    id            TEXT PRIMARY KEY,
-    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    description   TEXT,
-    chunk_size    BIGINT,
-    owner_type    TEXT NOT NULL DEFAULT 'Workspace',
-    created_at    BIGINT NOT NULL,
-    updated_at    BIGINT NOT NULL
-);
-CREATE INDEX libraries_workspace ON libraries(workspace_id, created_at);
-
-CREATE TABLE documents (
-    id              TEXT PRIMARY KEY,
-    library_id      TEXT NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
-    name            TEXT NOT NULL,
-    file_id         TEXT,
-    mime_type       TEXT,
-    extension       TEXT,
-    size            BIGINT,
-    hash            TEXT,
-    process_status  TEXT NOT NULL DEFAULT 'todo',
-    status_reason   TEXT,
-    attributes      TEXT,
-    created_at      BIGINT NOT NULL,
-    updated_at      BIGINT NOT NULL
-);
-CREATE INDEX documents_library ON documents(library_id, created_at);

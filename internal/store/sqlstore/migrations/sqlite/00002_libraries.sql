@@ -1,11 +1,7 @@
 -- Libraries, their sharing, documents (each one an ingestion job), the
--- extracted text per page and the chunk index. Replaces the placeholder
--- libraries/documents tables of 00001 (never released with data).
+-- extracted text per page and the chunk index.
 
 -- +goose Up
-DROP TABLE documents;
-DROP TABLE libraries;
-
 CREATE TABLE libraries (
     id             TEXT PRIMARY KEY,
     workspace_id   TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
@@ -126,32 +122,3 @@ DROP TABLE document_pages;
 DROP TABLE documents;
 DROP TABLE library_accesses;
 DROP TABLE libraries;
-
-CREATE TABLE libraries (
-    id            TEXT PRIMARY KEY,
-    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    description   TEXT,
-    chunk_size    INTEGER,
-    owner_type    TEXT NOT NULL DEFAULT 'Workspace',
-    created_at    INTEGER NOT NULL,
-    updated_at    INTEGER NOT NULL
-);
-CREATE INDEX libraries_workspace ON libraries(workspace_id, created_at);
-
-CREATE TABLE documents (
-    id              TEXT PRIMARY KEY,
-    library_id      TEXT NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
-    name            TEXT NOT NULL,
-    file_id         TEXT,
-    mime_type       TEXT,
-    extension       TEXT,
-    size            INTEGER,
-    hash            TEXT,
-    process_status  TEXT NOT NULL DEFAULT 'todo',
-    status_reason   TEXT,
-    attributes      TEXT,
-    created_at      INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL
-);
-CREATE INDEX documents_library ON documents(library_id, created_at);
