@@ -19,7 +19,7 @@
 //
 // Output: stdout and stderr (also of subprocesses), the repr of the last
 // expression, or the traceback. Files the call creates or changes anywhere
-// under /work (outside hidden directories) are saved through SaveFile and
+// under /sandbox (outside hidden directories) are saved through SaveFile and
 // returned as tool_file chunks; plt.show() and figures left open at the
 // end of a call are saved as plot_N.png.
 package codeexec

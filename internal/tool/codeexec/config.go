@@ -54,7 +54,7 @@ type Config struct {
 	MaxFileBytes int64 `yaml:"max_file_bytes"`
 	// MaxOpenFiles is RLIMIT_NOFILE (default 256).
 	MaxOpenFiles int `yaml:"max_open_files"`
-	// WorkdirBytes is the size of the sandbox's tmpfs work dir /work, which
+	// WorkdirBytes is the size of the sandbox's tmpfs work dir /sandbox, which
 	// also holds /tmp (default 256 MiB).
 	WorkdirBytes int64 `yaml:"workdir_bytes"`
 	// IdleTimeout ends a conversation's session after this long without a

@@ -34,7 +34,7 @@ import types
 # can be told apart from the user's in tracebacks.
 CFG = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
 sys.argv = [""]
-WORK = CFG.get("workdir", "/work")
+WORK = CFG.get("workdir", "/sandbox")
 OUT_LIMIT = int(CFG.get("output_bytes", 16384))
 MAX_FILES = int(CFG.get("max_files", 10))
 FILES_BYTES = int(CFG.get("files_bytes", 16 << 20))

@@ -161,12 +161,12 @@ func TestEscapeOtherConversation(t *testing.T) {
 	ix, _ := shared(t)
 	a, b := conv(t)+"-a", conv(t)+"-b"
 	secret := token(t)
-	run(t, ix, a, fmt.Sprintf("secret = %q\nopen('/work/secret.txt', 'w').write(secret)\nimport time", secret))
+	run(t, ix, a, fmt.Sprintf("secret = %q\nopen('/sandbox/secret.txt', 'w').write(secret)\nimport time", secret))
 	probe := attackPrelude + `
 attempt("variable", lambda: secret)
-attempt("file", lambda: open("/work/secret.txt").read())
+attempt("file", lambda: open("/sandbox/secret.txt").read())
 attempt("tmp", lambda: open("/tmp/secret.txt").read())
-print(sorted(os.listdir("/work")), [open("/proc/%s/comm" % p).read() for p in os.listdir("/proc") if p.isdigit()])`
+print(sorted(os.listdir("/sandbox")), [open("/proc/%s/comm" % p).read() for p in os.listdir("/proc") if p.isdigit()])`
 	for _, ws := range []string{"ws", "other-workspace"} {
 		id := b
 		if ws != "ws" {
@@ -183,7 +183,7 @@ print(sorted(os.listdir("/work")), [open("/proc/%s/comm" % p).read() for p in os
 		}
 	}
 	// And a still has its state.
-	if out := output(run(t, ix, a, "secret == open('/work/secret.txt').read()")); out != "True" {
+	if out := output(run(t, ix, a, "secret == open('/sandbox/secret.txt').read()")); out != "True" {
 		t.Fatalf("a lost its state: %q", out)
 	}
 }
@@ -342,7 +342,7 @@ func TestEscapeCPULoop(t *testing.T) {
 }
 
 // Filling the disk stops at RLIMIT_FSIZE per file and at the tmpfs size
-// in total, for /work, /tmp and /dev/shm alike.
+// in total, for /sandbox, /tmp and /dev/shm alike.
 func TestEscapeDiskFill(t *testing.T) {
 	t.Parallel()
 	ix := tight(t)
@@ -359,13 +359,13 @@ def fill(d, limit=200):
             if e.errno == errno.ENOSPC:
                 break
     return sorted(errs)
-print("WORK", fill("/work"))
-for f in os.listdir("/work"):
+print("WORK", fill("/sandbox"))
+for f in os.listdir("/sandbox"):
     if f.startswith("fill"):
-        os.remove("/work/" + f)
+        os.remove("/sandbox/" + f)
 print("TMP", fill("/tmp"))
 print("SHM", fill("/dev/shm"))
-st = os.statvfs("/work")
+st = os.statvfs("/sandbox")
 print("SIZE", st.f_blocks * st.f_frsize)`))
 	for _, want := range []string{"WORK ['EFBIG', 'ENOSPC']", "TMP ['EFBIG', 'ENOSPC']", "SHM ['EFBIG', 'ENOSPC']", fmt.Sprintf("SIZE %d", testConfig().WorkdirBytes)} {
 		if !strings.Contains(out, want) {

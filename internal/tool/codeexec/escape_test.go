@@ -82,7 +82,7 @@ for p in ["/usr/x", "/usr/lib/x", "/etc/x", "/etc/passwd", "/x", "/bin/x", "/lib
     attempt(p, lambda: write(p))
 attempt("chmod /usr", lambda: os.chmod("/usr/bin/python3", 0o777))
 attempt("mkdir /new", lambda: os.mkdir("/new"))
-attempt("rename", lambda: os.rename("/etc/passwd", "/work/p"))`,
+attempt("rename", lambda: os.rename("/etc/passwd", "/sandbox/p"))`,
 		blocked: []string{"/usr/x", "/usr/lib/x", "/etc/x", "/etc/passwd", "/x", "/bin/x", "/lib/x", "/dev/x", "/proc/x", "/etc/alternatives/x", "chmod /usr", "mkdir /new", "rename"},
 	},
 	{
@@ -117,12 +117,12 @@ os.kill(pid, 9); os.waitpid(pid, 0)`,
 	{
 		name: "mount",
 		code: `
-attempt("mount tmpfs", lambda: check("mount", libc.mount(b"none", b"/work", b"tmpfs", 0, None)))
+attempt("mount tmpfs", lambda: check("mount", libc.mount(b"none", b"/sandbox", b"tmpfs", 0, None)))
 attempt("remount / rw", lambda: check("mount", libc.mount(None, b"/", None, 32 | 4096, None)))
 attempt("umount /usr", lambda: check("umount", libc.umount2(b"/usr", 2)))
-attempt("mount(8)", lambda: run("mount", "-t", "tmpfs", "none", "/work"))
-attempt("pivot_root", lambda: check("pivot_root", libc.syscall(155 if os.uname().machine == "x86_64" else 41, b"/work", b"/work")))
-attempt("chroot", lambda: os.chroot("/work"))`,
+attempt("mount(8)", lambda: run("mount", "-t", "tmpfs", "none", "/sandbox"))
+attempt("pivot_root", lambda: check("pivot_root", libc.syscall(155 if os.uname().machine == "x86_64" else 41, b"/sandbox", b"/sandbox")))
+attempt("chroot", lambda: os.chroot("/sandbox"))`,
 		blocked: []string{"mount tmpfs", "remount / rw", "umount /usr", "mount(8)", "pivot_root", "chroot"},
 	},
 	{
@@ -144,8 +144,8 @@ print([l for l in st.splitlines() if l.startswith(("Uid", "Gid", "CapEff", "CapP
 for d in ["/dev/mem", "/dev/kmem", "/dev/port", "/dev/sda", "/dev/vda", "/dev/nvme0n1", "/dev/kmsg", "/dev/loop0", "/dev/fuse", "/dev/net/tun"]:
     attempt(d, lambda: open(d, "rb").read(1))
 import stat
-attempt("mknod", lambda: os.mknod("/work/disk", stat.S_IFBLK | 0o600, os.makedev(8, 0)))
-attempt("mknod chr", lambda: os.mknod("/work/mem", stat.S_IFCHR | 0o600, os.makedev(1, 1)))
+attempt("mknod", lambda: os.mknod("/sandbox/disk", stat.S_IFBLK | 0o600, os.makedev(8, 0)))
+attempt("mknod chr", lambda: os.mknod("/sandbox/mem", stat.S_IFCHR | 0o600, os.makedev(1, 1)))
 print(sorted(os.listdir("/dev")))
 print(len(open("/dev/urandom", "rb").read(16)), open("/dev/null", "rb").read())`,
 		blocked: []string{"/dev/mem", "/dev/kmem", "/dev/port", "/dev/sda", "/dev/vda", "/dev/nvme0n1", "/dev/kmsg", "/dev/loop0", "/dev/fuse", "/dev/net/tun", "mknod", "mknod chr"},
@@ -205,17 +205,17 @@ print(open("/proc/1/cmdline").read().split("\0")[0])`,
 	{
 		name: "symlinks and links to host paths",
 		code: `
-os.symlink("/etc/shadow", "/work/shadow-link.txt")
-os.symlink(HOSTSECRET, "/work/secret-link.txt")
-os.symlink("/proc/1/root/etc/shadow", "/work/root-link.txt")
-for label, p in [("/work/shadow-link.txt", "/work/shadow-link.txt"), ("/work/secret-link.txt", "/work/secret-link.txt"),
-                 ("/work/root-link.txt", "/work/root-link.txt"), ("/proc/self/root", "/proc/self/root" + HOSTSECRET),
+os.symlink("/etc/shadow", "/sandbox/shadow-link.txt")
+os.symlink(HOSTSECRET, "/sandbox/secret-link.txt")
+os.symlink("/proc/1/root/etc/shadow", "/sandbox/root-link.txt")
+for label, p in [("/sandbox/shadow-link.txt", "/sandbox/shadow-link.txt"), ("/sandbox/secret-link.txt", "/sandbox/secret-link.txt"),
+                 ("/sandbox/root-link.txt", "/sandbox/root-link.txt"), ("/proc/self/root", "/proc/self/root" + HOSTSECRET),
                  ("/proc/1/root", "/proc/1/root" + HOSTSECRET), ("/proc/1/cwd", "/proc/1/cwd" + HOSTSECRET)]:
     attempt(label, lambda: open(p).read())
-attempt("hard link python", lambda: os.link("/usr/bin/python3", "/work/py"))
-attempt("hard link passwd", lambda: os.link("/etc/passwd", "/work/pw"))
-os.symlink("/etc/passwd", "/work/passwd.csv")`,
-		blocked: []string{"/work/shadow-link.txt", "/work/secret-link.txt", "/work/root-link.txt", "/proc/self/root", "/proc/1/root", "/proc/1/cwd", "hard link python", "hard link passwd"},
+attempt("hard link python", lambda: os.link("/usr/bin/python3", "/sandbox/py"))
+attempt("hard link passwd", lambda: os.link("/etc/passwd", "/sandbox/pw"))
+os.symlink("/etc/passwd", "/sandbox/passwd.csv")`,
+		blocked: []string{"/sandbox/shadow-link.txt", "/sandbox/secret-link.txt", "/sandbox/root-link.txt", "/proc/self/root", "/proc/1/root", "/proc/1/cwd", "hard link python", "hard link passwd"},
 		absent:  []string{"passwd.csv", "sandbox:x:1000"},
 	},
 }

@@ -23,17 +23,17 @@ import (
 //	/proc                                            the sandbox's own pid namespace only
 //	/dev                                             null, zero, random, urandom, tty... (read-only)
 //	/dev/shm                                         16 MiB tmpfs
-//	/work                                            tmpfs of workdir_bytes: HOME and cwd
-//	/work/.tmp (= /tmp)                              temporary files, on the same tmpfs
-//	/work/.config/matplotlib                         MPLCONFIGDIR with the prebuilt font list
+//	/sandbox                                            tmpfs of workdir_bytes: HOME and cwd
+//	/sandbox/.tmp (= /tmp)                              temporary files, on the same tmpfs
+//	/sandbox/.config/matplotlib                         MPLCONFIGDIR with the prebuilt font list
 //	/                                                read-only tmpfs; nothing else
 //
 // No host directory other than those system paths is visible: not /root,
 // /home, /tmp, /var, nor the server's data dir.
 const (
 	sandboxUID  = 1000
-	sandboxHome = "/work"
-	mplDir      = "/work/.config/matplotlib"
+	sandboxHome = "/sandbox"
+	mplDir      = "/sandbox/.config/matplotlib"
 	shmBytes    = 16 << 20
 )
 
@@ -60,7 +60,7 @@ func sandboxEnv() []string {
 		"TMPDIR=/tmp",
 		"MPLBACKEND=Agg",
 		"MPLCONFIGDIR=" + mplDir,
-		"XDG_CACHE_HOME=/work/.cache",
+		"XDG_CACHE_HOME=/sandbox/.cache",
 		"PYTHONDONTWRITEBYTECODE=1",
 		"OPENBLAS_NUM_THREADS=1",
 		"OMP_NUM_THREADS=1",
@@ -105,9 +105,9 @@ func (ix *Interpreter) bwrapArgs(seccompFD int, fontFile string, argv []string) 
 		"--size", strconv.Itoa(shmBytes), "--perms", "1777", "--tmpfs", "/dev/shm",
 		"--remount-ro", "/dev",
 		"--size", strconv.FormatInt(c.WorkdirBytes, 10), "--perms", "0755", "--tmpfs", sandboxHome,
-		"--dir", "/work/.tmp",
-		"--symlink", "/work/.tmp", "/tmp",
-		"--dir", "/work/.config", "--dir", mplDir,
+		"--dir", "/sandbox/.tmp",
+		"--symlink", "/sandbox/.tmp", "/tmp",
+		"--dir", "/sandbox/.config", "--dir", mplDir,
 	)
 	if fontFile != "" {
 		a = append(a, "--ro-bind", filepath.Join(ix.cacheDir, "matplotlib", fontFile), mplDir+"/"+fontFile)
