@@ -14,12 +14,16 @@ import (
 	"github.com/tramontane/tramontane/internal/store"
 )
 
-// libs returns the library service, or answers 503 when it is not wired.
-func (s *Server) libs(w http.ResponseWriter, r *http.Request) *library.Service {
-	if s.Libraries == nil {
-		writeError(w, r, apierr.New(apierr.Unavailable, "document libraries are not enabled on this server"))
+// needLibraries answers 503 for the library routes when no library
+// service is wired; the handlers may then use s.Libraries.
+func (s *Server) needLibraries(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Libraries == nil {
+			writeError(w, r, apierr.New(apierr.Unavailable, "document libraries are not enabled on this server"))
+			return
+		}
+		h(w, r)
 	}
-	return s.Libraries
 }
 
 type libraryBody struct {
@@ -44,10 +48,7 @@ func optString(raw json.RawMessage, loc string) (*string, bool, error) {
 }
 
 func (s *Server) createLibrary(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	var b libraryBody
 	if err := decodeJSON(r, &b); err != nil {
 		writeError(w, r, err)
@@ -105,10 +106,7 @@ func pageParams(r *http.Request) (int, int, error) {
 }
 
 func (s *Server) listLibraries(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	page, size, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, err)
@@ -139,10 +137,7 @@ func (s *Server) listLibraries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getLibrary(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	l, err := svc.Get(r.Context(), ws(r), r.PathValue("library_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -153,10 +148,7 @@ func (s *Server) getLibrary(w http.ResponseWriter, r *http.Request) {
 
 // updateLibrary serves PATCH and the deprecated PUT.
 func (s *Server) updateLibrary(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	var b libraryBody
 	if err := decodeJSON(r, &b); err != nil {
 		writeError(w, r, err)
@@ -177,10 +169,7 @@ func (s *Server) updateLibrary(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteLibrary(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	l, err := svc.Delete(r.Context(), ws(r), r.PathValue("library_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -197,10 +186,7 @@ type shareBody struct {
 }
 
 func (s *Server) listShares(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	list, err := svc.Accesses(r.Context(), ws(r), r.PathValue("library_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -218,10 +204,7 @@ func (s *Server) deleteShare(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) share(w http.ResponseWriter, r *http.Request, remove bool) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	var b shareBody
 	if err := decodeJSON(r, &b); err != nil {
 		writeError(w, r, err)
@@ -250,10 +233,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request, remove bool) {
 // link. It is sent as an attachment in a sandbox, so uploaded HTML never
 // runs in this server's origin.
 func (s *Server) signedDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	q := r.URL.Query()
 	d, err := svc.VerifySigned(r.Context(), r.PathValue("document_id"), library.LinkContent, q.Get("expires"), q.Get("signature"))
 	if err != nil {
@@ -283,10 +263,7 @@ func (s *Server) signedDocument(w http.ResponseWriter, r *http.Request) {
 
 // signedDocumentText serves a document's extracted text (text/plain).
 func (s *Server) signedDocumentText(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	q := r.URL.Query()
 	d, err := svc.VerifySigned(r.Context(), r.PathValue("document_id"), library.LinkText, q.Get("expires"), q.Get("signature"))
 	if err != nil {
@@ -306,10 +283,7 @@ func (s *Server) signedDocumentText(w http.ResponseWriter, r *http.Request) {
 
 // signedURL answers a signed link as a bare JSON string.
 func (s *Server) signedURL(w http.ResponseWriter, r *http.Request, kind string) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	d, err := svc.GetDocument(r.Context(), ws(r), r.PathValue("library_id"), r.PathValue("document_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -327,10 +301,7 @@ func (s *Server) documentTextSignedURL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	page, size, err := pageParams(r)
 	if err != nil {
 		writeError(w, r, err)
@@ -354,10 +325,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 // uploadDocument checks the caller may write to the library, then streams
 // the multipart "file" part straight into the blob store.
 func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	libID := r.PathValue("library_id")
 	if err := svc.CheckUpload(r.Context(), ws(r), libID); err != nil {
 		writeError(w, r, err)
@@ -415,10 +383,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	d, err := svc.GetDocument(r.Context(), ws(r), r.PathValue("library_id"), r.PathValue("document_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -435,10 +400,7 @@ type documentBody struct {
 
 // updateDocument serves PATCH and the deprecated PUT.
 func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	var b documentBody
 	if err := decodeJSON(r, &b); err != nil {
 		writeError(w, r, err)
@@ -454,10 +416,7 @@ func (s *Server) updateDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	if err := svc.DeleteDocument(r.Context(), ws(r), r.PathValue("library_id"), r.PathValue("document_id")); err != nil {
 		writeError(w, r, err)
 		return
@@ -466,10 +425,7 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) documentStatus(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	d, err := svc.GetDocument(r.Context(), ws(r), r.PathValue("library_id"), r.PathValue("document_id"))
 	if err != nil {
 		writeError(w, r, err)
@@ -479,10 +435,7 @@ func (s *Server) documentStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	from, err := queryInt(r, "page_start", 0, 0, 1<<30)
 	if err != nil {
 		writeError(w, r, err)
@@ -506,10 +459,7 @@ func (s *Server) documentText(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reprocessDocument(w http.ResponseWriter, r *http.Request) {
-	svc := s.libs(w, r)
-	if svc == nil {
-		return
-	}
+	svc := s.Libraries
 	if err := svc.Reprocess(r.Context(), ws(r), r.PathValue("library_id"), r.PathValue("document_id")); err != nil {
 		writeError(w, r, err)
 		return
