@@ -141,7 +141,6 @@ type Prepared struct {
 	actor     *actor
 	owner     string
 	leased    bool
-	copyUpTo  int // restart: entries of the source to copy
 	sourceID  string
 	skipModel bool
 }

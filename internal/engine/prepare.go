@@ -220,7 +220,6 @@ func (e *Engine) PrepareRestart(ctx context.Context, ws, id string, req *convers
 	}
 	p := &Prepared{e: e, ws: ws, conv: &c, isNew: true, persist: boolOr(req.Store, true), mode: mode,
 		override: req.CompletionArgs, inputs: inputs, actor: ac, sourceID: id}
-	p.copyUpTo = len(history)
 	p.history = append(history, inputs...)
 	p.skipModel = len(pendingOf(p.history).results) > 0
 	if err := p.checkRoute(); err != nil {

@@ -36,9 +36,11 @@ type run struct {
 func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 	defer p.Release()
 	r := &run{Prepared: p, ctx: ctx, sink: sink, repeats: map[string]int{}}
-	r.unsaved = append(r.unsaved, p.history[len(p.history)-len(p.inputs)-p.copyUpTo:]...)
-	if !p.isNew {
-		r.unsaved = append([]conversation.Entry(nil), p.inputs...)
+	// A new conversation (start, restart) writes its whole history with
+	// its first output; an append writes only its inputs.
+	r.unsaved = append([]conversation.Entry(nil), p.inputs...)
+	if p.isNew {
+		r.unsaved = append([]conversation.Entry(nil), p.history...)
 	}
 	if p.isNew && p.e.local != nil {
 		p.e.local.tryLock(p.conv.ID) // a new id: nobody else can hold it
