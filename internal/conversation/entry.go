@@ -64,20 +64,25 @@ type Entry struct {
 	// ForModel is what the model read as a tool.execution's result. It is
 	// stored (see Encode) but never sent to clients.
 	ForModel string
+	// ServerSide marks a function.call awaiting confirmation whose tool runs
+	// on the server (a connector's), so that once allowed it is answered by
+	// a tool.execution, not by the client. Stored, never sent.
+	ServerSide bool
 }
 
 type private struct {
-	ForModel string `json:"for_model,omitempty"`
+	ForModel   string `json:"for_model,omitempty"`
+	ServerSide bool   `json:"server_side,omitempty"`
 }
 
 // Encode returns the stored form of e: its wire JSON plus the private
 // fields under "_tramontane".
 func Encode(e *Entry) ([]byte, error) {
 	b, err := json.Marshal(e)
-	if err != nil || e.ForModel == "" {
+	if err != nil || e.ForModel == "" && !e.ServerSide {
 		return b, err
 	}
-	p, err := json.Marshal(private{ForModel: e.ForModel})
+	p, err := json.Marshal(private{ForModel: e.ForModel, ServerSide: e.ServerSide})
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +226,7 @@ func Decode(body []byte) (*Entry, error) {
 	e := fromWire(&w)
 	if w.Private != nil {
 		e.ForModel = w.Private.ForModel
+		e.ServerSide = w.Private.ServerSide
 	}
 	return &e, nil
 }

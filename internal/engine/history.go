@@ -61,7 +61,8 @@ func (r *run) tools() *toolSet {
 			def = model.ToolDef{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters, Strict: t.Function.Strict}
 			ts.functions[def.Name] = t
 		case "connector":
-			continue // remote connectors (MCP) are not served yet
+			r.addFunctionSet(ts, t)
+			continue
 		default:
 			if c, ok := r.e.connectors[t.Type]; ok {
 				def = c.Definition(t)
@@ -100,6 +101,31 @@ func (r *run) tools() *toolSet {
 		ts.defs = append(ts.defs, model.ToolDef{Name: name, Description: desc, Parameters: json.RawMessage(`{"type":"object","properties":{}}`)})
 	}
 	return ts
+}
+
+// addFunctionSet offers the functions of a connector tool (an MCP server's
+// tools). A server that cannot be reached offers nothing this turn; the
+// failure is logged.
+func (r *run) addFunctionSet(ts *toolSet, t agent.Tool) {
+	fs, ok := r.e.connectors[t.Type].(FunctionSet)
+	if !ok {
+		return
+	}
+	fns, err := fs.Functions(r.ctx, r.ws, t)
+	if err != nil {
+		r.e.log.Warn("connector tools unavailable", "connector_id", t.ConnectorID, "conversation_id", r.conv.ID, "error", err)
+		return
+	}
+	for _, f := range fns {
+		if ts.kind(f.Def.Name) != kindUnknown {
+			continue // the first tool of a name wins
+		}
+		ts.connectors[f.Def.Name] = t
+		if f.RequiresConfirmation {
+			ts.confirm[f.Def.Name] = true
+		}
+		ts.defs = append(ts.defs, f.Def)
+	}
 }
 
 // request builds the model request from the history.
