@@ -98,6 +98,14 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		return nil, fmt.Errorf("libraries: %w", err)
 	}
 	conns[doclib.ToolName] = libs.Connector
+	mcps, err := newConnectorService(ctx, c, db, m, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, mcps)
+	conns["connector"] = mcps.Runtime()
+	agents.SetConnectors(mcps)
 	// The ingestion workers stop in Close, before the store closes.
 	a.workers = libs.Start(context.WithoutCancel(ctx))
 	a.closers = append(a.closers, a.workers)
@@ -105,7 +113,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
-		Libraries: libs.Library, ModelRouter: router,
+		Libraries: libs.Library, ModelRouter: router, Connectors: mcps,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})

@@ -102,18 +102,44 @@ func (p *pool) session(ctx context.Context, ep *endpoint) (*mcp.ClientSession, e
 	if cs != nil {
 		return cs, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	// The session outlives this request: its transport must not be bound to
-	// the request's context (stdio processes are killed when it ends).
-	cs, err := p.client.Connect(context.WithoutCancel(cctx), p.transport(ep), nil)
-	if err == nil && cctx.Err() != nil {
-		cs.Close()
-		err = cctx.Err()
+	// The session outlives this request, so it is not bound to the
+	// request's context (a legacy SSE stream would end with it); the wait
+	// is bounded here instead, and a late session is closed.
+	type result struct {
+		cs  *mcp.ClientSession
+		err error
 	}
-	if err != nil {
-		return nil, connectError(ep, err)
+	ch := make(chan result, 1)
+	go func() {
+		cs, err := p.client.Connect(context.Background(), p.transport(ep), nil)
+		ch <- result{cs, err}
+	}()
+	timer := time.NewTimer(p.timeout)
+	defer timer.Stop()
+	var res result
+	received := false
+	select {
+	case res = <-ch:
+		received = true
+	case <-timer.C:
+		res.err = fmt.Errorf("the MCP server did not answer within %s", p.timeout)
+	case <-ctx.Done():
+		res.err = ctx.Err()
 	}
+	if !received {
+		go func() {
+			if late := <-ch; late.cs != nil {
+				late.cs.Close()
+			}
+		}()
+	}
+	if res.err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, connectError(ep, res.err)
+	}
+	cs = res.cs
 	p.mu.Lock()
 	if old := p.sessions[ep.key]; old != nil {
 		p.mu.Unlock()

@@ -30,6 +30,9 @@ func (rt *Runtime) Definition(t agent.Tool) model.ToolDef {
 	return model.ToolDef{Name: "connector", Parameters: json.RawMessage(`{"type":"object","properties":{}}`)}
 }
 
+// Check reports a 404 unless ws may use the connector id (or name).
+func (rt *Runtime) Check(ctx context.Context, ws, id string) error { return rt.s.Check(ctx, ws, id) }
+
 func authorizationOf(t agent.Tool) string {
 	if len(t.Authorization) == 0 {
 		return ""

@@ -45,8 +45,8 @@ type ToolCall struct {
 	Tool           agent.Tool
 	// Name is the function the model called (the tool's type for
 	// built-in connectors, the offered name for a FunctionSet).
-	Name string
-	Arguments      string // JSON text
+	Name      string
+	Arguments string // JSON text
 	// RefOffset is how many citable references earlier tools of this run
 	// already produced: a connector numbers its sources from RefOffset+1
 	// so that the model's [n] citations stay unambiguous.

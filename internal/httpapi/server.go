@@ -14,6 +14,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/connector"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
@@ -64,6 +65,8 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Connectors serves /v1/connectors (nil: those routes answer 503).
+	Connectors *connector.Service
 }
 
 // Server is the HTTP API.
@@ -154,6 +157,7 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/extracted-text-signed-url", h: s.needLibraries(s.documentTextSignedURL)},
 		{pattern: "POST /v1/libraries/{library_id}/documents/{document_id}/reprocess", h: s.needLibraries(s.reprocessDocument)},
 	}
+	rs = append(rs, s.connectorRoutes()...)
 	for _, r := range rs {
 		s.Handle(r.pattern, r.h, r.public)
 	}
@@ -270,6 +274,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"status": "ok"}
 	if s.Engine != nil {
 		out["connectors"] = s.Engine.ConnectorStatus()
+	}
+	if s.Connectors != nil {
+		if st := s.Connectors.Status(ctx); len(st) > 0 {
+			out["mcp_connectors"] = st
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
