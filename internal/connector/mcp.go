@@ -48,8 +48,10 @@ func newPool(timeout time.Duration, version string) *pool {
 	impl := &mcp.Implementation{Name: "tramontane", Version: version}
 	return &pool{
 		client:   mcp.NewClient(impl, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}),
-		safe:     fetch.New(fetch.Config{Timeout: timeout, MaxRedirects: -1}).HTTPClient(),
-		open:     fetch.New(fetch.Config{Timeout: timeout, MaxRedirects: -1, AllowPrivate: true}).HTTPClient(),
+		// The HTTP timeouts are a backstop behind each request's own
+		// deadline (timeout), which fires first and is reported as such.
+		safe:     fetch.New(fetch.Config{Timeout: timeout + 5*time.Second, MaxRedirects: -1}).HTTPClient(),
+		open:     fetch.New(fetch.Config{Timeout: timeout + 5*time.Second, MaxRedirects: -1, AllowPrivate: true}).HTTPClient(),
 		timeout:  timeout,
 		sessions: map[string]*mcp.ClientSession{},
 	}
@@ -184,7 +186,7 @@ func (p *pool) do(ctx context.Context, ep *endpoint, fn func(ctx context.Context
 			return ctx.Err()
 		}
 		var werr *jsonrpc.Error
-		if errors.As(err, &werr) {
+		if errors.As(err, &werr) && werr.Code != codeRejected {
 			return err // the server answered: not a session problem
 		}
 		p.drop(ep, cs)
@@ -193,6 +195,10 @@ func (p *pool) do(ctx context.Context, ep *endpoint, fn func(ctx context.Context
 		}
 	}
 }
+
+// codeRejected is the JSON-RPC code the SDK gives a request its transport
+// could not deliver (a broken connection, a forgotten session).
+const codeRejected = -32005
 
 // Close ends every pooled session.
 func (p *pool) Close() error {

@@ -111,7 +111,7 @@ func apiError(r *resolved, err error) error {
 		return apierr.New(apierr.Invalid, "%s", be.Error())
 	case apierr.KindOf(err) != apierr.Internal:
 		return err
-	case errors.As(err, &we):
+	case errors.As(err, &we) && we.Code != codeRejected:
 		return apierr.Wrap(apierr.Upstream, err, "the MCP server of connector %s answered an error: %s", r.name(), we.Message)
 	case strings.Contains(err.Error(), "did not answer within"):
 		return apierr.Wrap(apierr.Timeout, err, "connector %s: %v", r.name(), err)
