@@ -14,6 +14,10 @@ type Config struct {
 	// AllowPrivate lets API-created connectors reach private, loopback and
 	// link-local addresses. Off by default (SSRF protection).
 	AllowPrivate bool `yaml:"allow_private"`
+	// AllowPrivateHosts lists "host:port" addresses that API-created
+	// connectors may reach although they are private (one intranet MCP
+	// server, without opening every private address).
+	AllowPrivateHosts []string `yaml:"allow_private_hosts"`
 	// Timeout bounds one MCP request (initialise, list tools, call).
 	Timeout time.Duration `yaml:"timeout"`
 	// MaxResultBytes bounds what one tool result keeps (the rest is cut).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/tramontane/tramontane/internal/apierr"
@@ -145,7 +146,10 @@ func (s *Service) endpoint(ctx context.Context, ws string, r *resolved, credName
 		return ep, nil
 	}
 	c := r.rec
-	ep := &endpoint{url: c.Server, transport: c.Transport, headers: map[string]string{}, trusted: s.cfg.AllowPrivate}
+	ep := &endpoint{url: c.Server, transport: c.Transport, headers: map[string]string{}}
+	if u, err := url.Parse(c.Server); err == nil {
+		ep.trusted = s.privateAllowed(u)
+	}
 	if ep.transport == "" && strings.HasSuffix(strings.TrimRight(c.Server, "/"), "/sse") {
 		ep.transport = "sse"
 	}

@@ -47,7 +47,7 @@ type pool struct {
 func newPool(timeout time.Duration, version string) *pool {
 	impl := &mcp.Implementation{Name: "tramontane", Version: version}
 	return &pool{
-		client:   mcp.NewClient(impl, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}),
+		client: mcp.NewClient(impl, &mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}),
 		// The HTTP timeouts are a backstop behind each request's own
 		// deadline (timeout), which fires first and is reported as such.
 		safe:     fetch.New(fetch.Config{Timeout: timeout + 5*time.Second, MaxRedirects: -1}).HTTPClient(),

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -192,7 +193,7 @@ func (s *Service) checkServer(raw string) (string, error) {
 	if err != nil || u.Host == "" {
 		return "", apierr.Field("body.server", "url_parsing", "server must be an absolute http(s) URL of the MCP endpoint")
 	}
-	if err := fetch.CheckURL(u, s.cfg.AllowPrivate); err != nil {
+	if err := fetch.CheckURL(u, s.privateAllowed(u)); err != nil {
 		if errors.Is(err, fetch.ErrBlocked) && !s.cfg.AllowPrivate {
 			return "", apierr.Field("body.server", "value_error", "server %s is refused: %v. Private, loopback and link-local addresses are refused "+
 				"unless the operator sets connectors.allow_private: true in the config file", raw, err)
@@ -200,6 +201,22 @@ func (s *Service) checkServer(raw string) (string, error) {
 		return "", apierr.Field("body.server", "value_error", "server %s is refused: %v", raw, err)
 	}
 	return raw, nil
+}
+
+// privateAllowed reports whether u may reach a private address: with
+// allow_private, or when its host:port is in allow_private_hosts.
+func (s *Service) privateAllowed(u *url.URL) bool {
+	if s.cfg.AllowPrivate {
+		return true
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = u.Hostname() + map[string]string{"https": ":443"}[u.Scheme]
+		if u.Scheme == "http" {
+			host = u.Hostname() + ":80"
+		}
+	}
+	return slices.Contains(s.cfg.AllowPrivateHosts, host)
 }
 
 func unsupported(what string) error {
