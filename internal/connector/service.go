@@ -158,7 +158,7 @@ func (s *Service) toWire(ctx context.Context, r *resolved) Wire {
 	if r.op != nil {
 		sc := r.op.cfg
 		w := Wire{ID: r.op.id, Name: sc.Name, Description: sc.Description, CreatedAt: r.op.at, ModifiedAt: r.op.at,
-			OwnerType: "system", Visibility: "shared_global", Active: &active, Protocol: "mcp"}
+			OwnerType: "system", Visibility: "shared_global", Active: &active, SupportsMCP: true, Protocol: "mcp"}
 		if sc.Title != "" {
 			w.Title = &sc.Title
 		}
@@ -172,7 +172,7 @@ func (s *Service) toWire(ctx context.Context, r *resolved) Wire {
 	server, owner := c.Server, c.WorkspaceID
 	w := Wire{ID: c.ID, Name: c.Name, Title: c.Title, Description: c.Description, CreatedAt: c.CreatedAt, ModifiedAt: c.UpdatedAt,
 		Server: &server, IconURL: c.IconURL, OwnerID: &owner, OwnerType: "workspace", Visibility: c.Visibility,
-		SystemPrompt: c.SystemPrompt, Active: &active, Protocol: "mcp"}
+		SystemPrompt: c.SystemPrompt, Active: &active, SupportsMCP: true, Protocol: "mcp"}
 	if creds, err := s.st.ListCredentials(ctx, c.WorkspaceID, c.ID); err == nil {
 		for _, cr := range creds {
 			w.ConnectionCredentials = append(w.ConnectionCredentials, credWire(cr))

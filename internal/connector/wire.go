@@ -23,6 +23,7 @@ type Wire struct {
 	ConnectionCredentials []CredentialWire `json:"connection_credentials,omitempty"`
 	Active                *bool            `json:"active"`
 	PrivateToolExecution  bool             `json:"private_tool_execution"`
+	SupportsMCP           bool             `json:"supports_mcp"` // required by mistralai 3.x
 	Mistral               bool             `json:"mistral"`
 	Protocol              string           `json:"protocol"`
 }
