@@ -48,6 +48,8 @@ type setup struct {
 	// gate holds upstream requests answering a call of "gated_tool" until
 	// the test calls tenv.openGate (or the request is canceled).
 	gate bool
+	// config holds extra top-level YAML for the server's config file.
+	config string
 }
 
 type option func(*setup)
@@ -61,6 +63,8 @@ func breakStreamWithTools() option { return func(s *setup) { s.breakStreamWithTo
 func withUpstream(h http.Handler) option { return func(s *setup) { s.upstream = h } }
 
 func withGate() option { return func(s *setup) { s.gate = true } }
+
+func withConfig(yaml string) option { return func(s *setup) { s.config += yaml } }
 
 // tenv is one wired server with two workspaces and a fake upstream.
 type tenv struct {
@@ -131,6 +135,7 @@ func newEnv(t *testing.T, script string, opts ...option) *tenv {
 		fmt.Fprintf(&raw, "    %s\n", l)
 	}
 	raw.WriteString("models:\n  - name: m1\n    provider: fake\n")
+	raw.WriteString(s.config)
 
 	c := config.Defaults()
 	c.DataDir = t.TempDir()
