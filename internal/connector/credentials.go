@@ -82,7 +82,7 @@ func (s *Service) PutCredentials(ctx context.Context, ws, idOrName, scope string
 		}
 		return fmt.Errorf("connector.PutCredentials: %w", err)
 	}
-	s.cache.forget(c.ID)
+	s.forget(c.ID)
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (s *Service) DeleteCredentials(ctx context.Context, ws, idOrName, scope, na
 		}
 		return fmt.Errorf("connector.DeleteCredentials: %w", err)
 	}
-	s.cache.forget(c.ID)
+	s.forget(c.ID)
 	return nil
 }
 

@@ -196,6 +196,23 @@ func (p *pool) do(ctx context.Context, ep *endpoint, fn func(ctx context.Context
 	}
 }
 
+// forget closes the sessions of a connector (its configuration or
+// credentials changed, or it was deleted): session keys start with its id.
+func (p *pool) forget(connectorID string) {
+	p.mu.Lock()
+	var stale []*mcp.ClientSession
+	for k, cs := range p.sessions {
+		if strings.HasPrefix(k, connectorID+"@") {
+			stale = append(stale, cs)
+			delete(p.sessions, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, cs := range stale {
+		go cs.Close()
+	}
+}
+
 // codeRejected is the JSON-RPC code the SDK gives a request its transport
 // could not deliver (a broken connection, a forgotten session).
 const codeRejected = -32005

@@ -448,8 +448,15 @@ func (s *Service) Update(ctx context.Context, ws, id string, req *UpdateRequest)
 		}
 		return nil, fmt.Errorf("connector.Update: %w", err)
 	}
+	s.forget(c.ID)
 	w := s.toWire(ctx, &resolved{rec: c})
 	return &w, nil
+}
+
+// forget drops what is cached of a connector: its tool lists and sessions.
+func (s *Service) forget(connectorID string) {
+	s.cache.forget(connectorID)
+	s.pool.forget(connectorID)
 }
 
 // Delete removes a connector and its credentials.
@@ -464,6 +471,6 @@ func (s *Service) Delete(ctx context.Context, ws, id string) error {
 		}
 		return fmt.Errorf("connector.Delete: %w", err)
 	}
-	s.cache.forget(c.ID)
+	s.forget(c.ID)
 	return nil
 }
