@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tramontane/tramontane/internal/agent"
@@ -143,6 +144,15 @@ func truncate(s string, n int) string {
 // Status describes the operator-defined connectors for /healthz: "ok (N
 // tools)" or "unavailable: <why>".
 func (s *Service) Status(ctx context.Context) map[string]string {
+	if len(s.ops) == 0 {
+		return nil
+	}
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	// Probing spawns processes and opens sessions: at most every 15s.
+	if s.status != nil && time.Since(s.statusAt) < 15*time.Second {
+		return s.status
+	}
 	out := map[string]string{}
 	for name, op := range s.ops {
 		r := &resolved{op: op}
@@ -154,5 +164,6 @@ func (s *Service) Status(ctx context.Context) map[string]string {
 		}
 		out[name] = fmt.Sprintf("ok (%d tools)", len(tools))
 	}
+	s.status, s.statusAt = out, time.Now()
 	return out
 }

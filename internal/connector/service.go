@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,6 +46,10 @@ type Service struct {
 	now   func() time.Time
 	ops   map[string]*operator // operator-defined, by name
 	cache *toolCache
+
+	statusMu sync.Mutex // guards the /healthz probe's cached result
+	status   map[string]string
+	statusAt time.Time
 }
 
 // operator is an operator-defined connector.
