@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/engine"
@@ -355,5 +357,17 @@ func TestOperatorStdio(t *testing.T) {
 	}
 	if _, err := f.svc.Create(ctx, f.a, &CreateRequest{Name: ptr("local"), Description: ptr("x"), Server: ptr("https://example.com/mcp")}); kind(err) != apierr.Conflict {
 		t.Fatalf("a workspace connector may take an operator name: %v", err)
+	}
+}
+
+func TestBoundKeepsValidUTF8(t *testing.T) {
+	s := &Service{cfg: Config{MaxResultBytes: 501}}
+	res := s.bound(&mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Repeat("é", 2000)}, &mcp.TextContent{Text: "dropped"}}})
+	if len(res.Content) != 1 || len(res.Content[0]) > 501 {
+		t.Fatalf("%d blocks, first %d bytes", len(res.Content), len(res.Content[0]))
+	}
+	var c struct{ Text string }
+	if err := json.Unmarshal(res.Content[0], &c); err != nil || !utf8.ValidString(c.Text) || strings.Contains(c.Text, "\ufffd") || !strings.Contains(c.Text, "content cut") {
+		t.Fatalf("cut text %q, %v", c.Text, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -185,8 +186,8 @@ func (s *Service) bound(res *mcp.CallToolResult) *CallResponse {
 			note := fmt.Sprintf("[content cut: the result exceeds the connector result limit of %d bytes]", s.cfg.MaxResultBytes)
 			if t, ok := c.(*mcp.TextContent); ok && budget > len(note)+64 {
 				cut := t.Text[:max(0, min(len(t.Text), budget-len(note)-64))]
-				for len(cut) > 0 && !utf8Start(cut[len(cut)-1:]) {
-					cut = cut[:len(cut)-1]
+				for i := 0; i < utf8.UTFMax && !utf8.ValidString(cut); i++ {
+					cut = cut[:len(cut)-1] // do not split a character
 				}
 				raw, _ = json.Marshal(&mcp.TextContent{Text: cut + "\n" + note})
 			} else {
@@ -206,8 +207,6 @@ func (s *Service) bound(res *mcp.CallToolResult) *CallResponse {
 	}
 	return out
 }
-
-func utf8Start(b string) bool { return len(b) == 0 || b[0] < 0x80 || b[0] >= 0xC0 }
 
 // CallTool calls one tool of a connector directly.
 func (s *Service) CallTool(ctx context.Context, ws, idOrName, credName, tool string, args map[string]any) (*CallResponse, error) {
