@@ -151,19 +151,22 @@ func TestSecretsSealedAtRest(t *testing.T) {
 			Headers     map[string]string `json:"headers"`
 			BearerToken *string           `json:"bearer_token"`
 			OAuth       json.RawMessage   `json:"oauth"`
-		}{BearerToken: ptr(token)}}, false); err != nil {
+		}{BearerToken: ptr(token), Headers: map[string]string{"X-Team": "blue"}}}, false); err != nil {
 		t.Fatal(err)
 	}
 	tools, err := f.svc.ListTools(ctx, f.a, "secure", "", false, 1, 100)
 	if err != nil || len(tools) != 5 {
 		t.Fatalf("with the default credential: %d tools, %v", len(tools), err)
 	}
+	if got := srv.headers.Load(); got != "header-secret-value|blue" {
+		t.Fatalf("headers the server received: %v, want the connector's and the credential's", got)
+	}
 	raw, err := f.db.RawConnectorSecrets(ctx, c.ID)
 	if err != nil || len(raw) != 2 {
 		t.Fatalf("raw rows: %d, %v", len(raw), err)
 	}
 	for _, r := range raw {
-		if len(r) == 0 || bytes.Contains(r, []byte(token)) || bytes.Contains(r, []byte("header-secret-value")) || bytes.Contains(r, []byte("X-Api-Key")) {
+		if len(r) == 0 || bytes.Contains(r, []byte(token)) || bytes.Contains(r, []byte("header-secret-value")) || bytes.Contains(r, []byte("X-Api-Key")) || bytes.Contains(r, []byte("X-Team")) {
 			t.Fatalf("a secret is stored in clear: %q", r)
 		}
 	}
@@ -171,7 +174,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err != nil || len(creds.Credentials) != 1 || !creds.Credentials[0].IsDefault || creds.Credentials[0].AuthenticationType != "bearer" {
 		t.Fatalf("credentials: %+v, %v", creds, err)
 	}
-	if b, _ := json.Marshal(creds); bytes.Contains(b, []byte(token)) {
+	if b, _ := json.Marshal(creds); bytes.Contains(b, []byte(token)) || bytes.Contains(b, []byte("blue")) {
 		t.Fatal("the API returns the token")
 	}
 	if _, err := f.svc.ListCredentials(ctx, f.b, "secure", "workspace"); kind(err) != apierr.NotFound {

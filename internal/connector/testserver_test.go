@@ -60,6 +60,8 @@ type mcpServer struct {
 	srv     *httptest.Server
 	handler atomic.Pointer[http.Handler]
 	token   string
+	// headers is the last request's X-Api-Key and X-Team headers.
+	headers atomic.Value
 }
 
 func startMCP(t *testing.T, token string, sse bool) *mcpServer {
@@ -67,6 +69,7 @@ func startMCP(t *testing.T, token string, sse bool) *mcpServer {
 	m := &mcpServer{token: token}
 	m.restart(sse)
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.headers.Store(r.Header.Get("X-Api-Key") + "|" + r.Header.Get("X-Team"))
 		if m.token != "" && r.Header.Get("Authorization") != "Bearer "+m.token {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
