@@ -23,7 +23,18 @@ func (s *Service) Runtime() *Runtime { return &Runtime{s: s} }
 var (
 	_ engine.Connector   = (*Runtime)(nil)
 	_ engine.FunctionSet = (*Runtime)(nil)
+	_ engine.Instructor  = (*Runtime)(nil)
 )
+
+// Instructions is the connector's system_prompt, which the model reads
+// after the agent's instructions.
+func (rt *Runtime) Instructions(ctx context.Context, ws string, t agent.Tool) string {
+	r, err := rt.s.resolve(ctx, ws, t.ConnectorID)
+	if err != nil || r.rec == nil || r.rec.SystemPrompt == nil {
+		return ""
+	}
+	return *r.rec.SystemPrompt
+}
 
 // Definition is not used for function sets (see Functions); it describes
 // the connector as a whole.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/conversation"
@@ -31,6 +32,9 @@ type toolSet struct {
 	connectors map[string]agent.Tool
 	handoffs   map[string]handoffTarget
 	confirm    map[string]bool
+	// instructions are added to the system message by the tools offered
+	// (connectors' system prompts).
+	instructions []string
 }
 
 func (t *toolSet) kind(name string) toolKind {
@@ -116,6 +120,11 @@ func (r *run) addFunctionSet(ts *toolSet, t agent.Tool) {
 		r.e.log.Warn("connector tools unavailable", "connector_id", t.ConnectorID, "conversation_id", r.conv.ID, "error", err)
 		return
 	}
+	if in, ok := fs.(Instructor); ok && len(fns) > 0 {
+		if text := in.Instructions(r.ctx, r.ws, t); text != "" {
+			ts.instructions = append(ts.instructions, text)
+		}
+	}
 	for _, f := range fns {
 		if ts.kind(f.Def.Name) != kindUnknown {
 			continue // the first tool of a name wins
@@ -132,8 +141,12 @@ func (r *run) addFunctionSet(ts *toolSet, t agent.Tool) {
 func (r *run) request(upstream string) (*model.Request, *toolSet) {
 	ts := r.tools()
 	req := &model.Request{Model: upstream, Tools: ts.defs}
-	if r.actor.Instr != "" {
-		req.Messages = append(req.Messages, model.Message{Role: "system", Content: r.actor.Instr})
+	instr := r.actor.Instr
+	if len(ts.instructions) > 0 {
+		instr = strings.TrimSpace(strings.Join(append([]string{instr}, ts.instructions...), "\n\n"))
+	}
+	if instr != "" {
+		req.Messages = append(req.Messages, model.Message{Role: "system", Content: instr})
 	}
 	req.Messages = append(req.Messages, Messages(r.history)...)
 	applyArgs(req, r.actor.Args)

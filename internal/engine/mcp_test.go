@@ -57,7 +57,7 @@ func mcpEnv(t *testing.T) (*tenv, string, string) {
 	e := newEnv(t, mcpScript, withConfig("connectors:\n  allow_private: true\n  timeout: 5s\n"))
 	ids := []string{}
 	for _, c := range []struct{ name, url string }{{"kb_one", startKB(t, "one")}, {"kb_two", startKB(t, "two")}} {
-		r := e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"`+c.name+`","description":"kb","server":"`+c.url+`"}`, 201)
+		r := e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"`+c.name+`","description":"kb","server":"`+c.url+`","system_prompt":"Cite `+c.name+`."}`, 201)
 		var m map[string]any
 		_ = json.Unmarshal(r.Body, &m)
 		ids = append(ids, m["id"].(string))
@@ -81,6 +81,10 @@ func TestMCPTwoConnectorsSameToolName(t *testing.T) {
 		if ex.str("name") != want.name || info["connector_id"] != want.id || !strings.Contains(string(mustJSON(info["result"])), want.text) {
 			t.Fatalf("execution %d = %v", i, ex)
 		}
+	}
+	// The connectors' system prompts follow the (absent) instructions.
+	if sys := systemOf(e.chats()[0]); sys != "Cite kb_one.\n\nCite kb_two." {
+		t.Fatalf("system message %q", sys)
 	}
 	// The model got both results back.
 	var results []string

@@ -30,6 +30,13 @@ type FunctionSet interface {
 	Functions(ctx context.Context, ws string, t agent.Tool) ([]Function, error)
 }
 
+// Instructor is a FunctionSet whose tools come with instructions for the
+// model (a connector's system_prompt); they follow the actor's own
+// instructions in the system message.
+type Instructor interface {
+	Instructions(ctx context.Context, ws string, t agent.Tool) string
+}
+
 // Function is one function a FunctionSet offers.
 type Function struct {
 	Def model.ToolDef
