@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -372,5 +374,34 @@ func TestBoundKeepsValidUTF8(t *testing.T) {
 	var c struct{ Text string }
 	if err := json.Unmarshal(res.Content[0], &c); err != nil || !utf8.ValidString(c.Text) || strings.Contains(c.Text, "\ufffd") || !strings.Contains(c.Text, "content cut") {
 		t.Fatalf("cut text %q, %v", c.Text, err)
+	}
+}
+
+type recObs struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (o *recObs) MCPCall(connector, op string, d time.Duration, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, fmt.Sprintf("%s %s %v", connector, op, err != nil))
+}
+
+// TestObserver: every MCP request is reported by connector and operation,
+// a tool's error result as an error (these feed /metrics).
+func TestObserver(t *testing.T) {
+	srv := startMCP(t, "", false)
+	f := newFixture(t, Config{AllowPrivate: true})
+	obs := &recObs{}
+	f.svc.obs = obs
+	f.create(t, f.a, "srv", srv.URL)
+	ctx := context.Background()
+	_, _ = f.svc.CallTool(ctx, f.a, "srv", "", "echo", map[string]any{"message": "x"})
+	_, _ = f.svc.CallTool(ctx, f.a, "srv", "", "fail", nil)
+	_, _ = f.svc.ListTools(ctx, f.a, "srv", "", true, 1, 10)
+	want := "srv call_tool false|srv call_tool true|srv list_tools false"
+	if got := strings.Join(obs.calls, "|"); got != want {
+		t.Fatalf("observed %q, want %q", got, want)
 	}
 }
