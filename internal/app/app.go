@@ -17,6 +17,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
@@ -106,7 +107,8 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Libraries: libs.Library, ModelRouter: router,
-		Limiter: ratelimit.New(limits, nil), Metrics: m,
+		Completions: completion.New(router, agents, observer{m}),
+		Limiter:     ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil

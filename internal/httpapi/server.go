@@ -14,6 +14,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
@@ -64,6 +65,9 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Completions serves /v1/chat/completions and /v1/agents/completions
+	// (nil: those routes answer 503).
+	Completions *completion.Service
 }
 
 // Server is the HTTP API.
@@ -132,6 +136,10 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
 
 		{pattern: "POST /v1/embeddings", h: s.embeddings},
+
+		// Stateless completions (internal/completion).
+		{pattern: "POST /v1/chat/completions", h: s.needCompletions(s.chatCompletions)},
+		{pattern: "POST /v1/agents/completions", h: s.needCompletions(s.agentsCompletions)},
 
 		{pattern: "POST /v1/libraries", h: s.needLibraries(s.createLibrary)},
 		{pattern: "GET /v1/libraries", h: s.needLibraries(s.listLibraries)},
