@@ -18,6 +18,19 @@ import (
 type Service struct {
 	store store.Store
 	now   func() time.Time
+	// checkModel, when set, refuses a model name no route can serve.
+	checkModel func(name string) error
+}
+
+// CheckModels makes Create and Update refuse a model that check rejects
+// (the router's Resolve: its error names the setting that routes it).
+func (s *Service) CheckModels(check func(name string) error) { s.checkModel = check }
+
+func (s *Service) validModel(name string) error {
+	if s.checkModel == nil {
+		return nil
+	}
+	return s.checkModel(name)
 }
 
 // NewService returns a Service over s.
@@ -44,6 +57,9 @@ func (s *Service) Create(ctx context.Context, ws string, req *CreateRequest) (*A
 		Metadata: req.Metadata, VersionMessage: req.VersionMessage,
 	}
 	id := NewID()
+	if err := s.validModel(*req.Model); err != nil {
+		return nil, err
+	}
 	if err := s.validate(ctx, ws, id, &cfg); err != nil {
 		return nil, err
 	}
@@ -189,6 +205,9 @@ func (s *Service) Update(ctx context.Context, ws, id string, req *UpdateRequest)
 				return nil, apierr.Field("body.model", "value_error", "model must not be empty")
 			}
 			model = *req.Model
+			if err := s.validModel(model); err != nil {
+				return nil, err
+			}
 		}
 		if req.Instructions != nil {
 			cfg.Instructions = req.Instructions

@@ -23,6 +23,7 @@ import (
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/providers"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
@@ -81,6 +82,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	m := metrics.New()
 	agents := agent.NewService(db)
+	agents.CheckModels(func(name string) error { _, _, err := router.Resolve(name); return err })
 	conns, closers, err := connectors(c, files, logger)
 	if err != nil {
 		for _, cl := range closers {
@@ -109,7 +111,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Libraries: libs.Library, ModelRouter: router,
 		Completions: completion.New(router, agents, observer{m}),
 		Limiter:     ratelimit.New(limits, nil), Metrics: m,
-		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil
 }

@@ -40,7 +40,10 @@ type ModelCard struct {
 
 // ModelCatalog lists the models the server routes.
 type ModelCatalog interface {
-	Cards() []ModelCard
+	// Cards lists the routed models.
+	Cards(ctx context.Context) []ModelCard
+	// Card describes one name the server would route, by name or alias.
+	Card(ctx context.Context, id string) (ModelCard, bool)
 }
 
 // Deps are the services the API serves.
