@@ -20,7 +20,14 @@ type Service struct {
 	now   func() time.Time
 	// checkModel, when set, refuses a model name no route can serve.
 	checkModel func(name string) error
+	// checkGuardrails, when set, refuses guardrails the server cannot
+	// enforce.
+	checkGuardrails func(raw json.RawMessage) error
 }
+
+// CheckGuardrails makes Create and Update refuse guardrails that check
+// rejects (no moderation provider: a 400 naming the setting).
+func (s *Service) CheckGuardrails(check func(raw json.RawMessage) error) { s.checkGuardrails = check }
 
 // CheckModels makes Create and Update refuse a model that check rejects
 // (the router's Resolve: its error names the setting that routes it).
@@ -99,6 +106,11 @@ func (s *Service) validate(ctx context.Context, ws, self string, cfg *Config) er
 	}
 	if err := ValidateGuardrails("body.guardrails", cfg.Guardrails); err != nil {
 		return err
+	}
+	if s.checkGuardrails != nil {
+		if err := s.checkGuardrails(cfg.Guardrails); err != nil {
+			return err
+		}
 	}
 	if err := ValidateMetadata("body.metadata", cfg.Metadata); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/wire"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -41,13 +42,15 @@ type Service struct {
 	router Router
 	agents Agents
 	obs    Observer
+	guard  *moderation.Service
 	now    func() time.Time
 }
 
 // New returns a service. agents may be nil (agents completions then
-// answer 503); obs may be nil.
-func New(r Router, agents Agents, obs Observer) *Service {
-	return &Service{router: r, agents: agents, obs: obs, now: time.Now}
+// answer 503); obs may be nil; guard enforces guardrails (nil: requests
+// with guardrails are refused with a 400 naming the setting).
+func New(r Router, agents Agents, obs Observer, guard *moderation.Service) *Service {
+	return &Service{router: r, agents: agents, obs: obs, guard: guard, now: time.Now}
 }
 
 // Call is a validated completion, ready to run. Nothing has been sent
@@ -60,9 +63,13 @@ type Call struct {
 	// Stream is the request's stream flag.
 	Stream bool
 
-	s        *Service
-	provider model.Provider
-	req      *model.Request
+	s          *Service
+	provider   model.Provider
+	req        *model.Request
+	guardrails []moderation.Guardrail
+	// Guardrails reports the guardrail checks that ran (after Complete
+	// or StreamTo).
+	Guardrails []moderation.Report
 }
 
 // PrepareChat validates a chat completion request and resolves its model.
@@ -85,7 +92,7 @@ func (s *Service) PrepareChat(in *Request) (*Call, error) {
 	if req.ToolChoice, err = toolChoice(in.ToolChoice, tools); err != nil {
 		return nil, err
 	}
-	return s.resolve(*in.Model, "", in, req)
+	return s.resolve(*in.Model, "", in, req, nil)
 }
 
 // PrepareAgent validates an agents completion request: the agent's model,
@@ -141,19 +148,26 @@ func (s *Service) PrepareAgent(ctx context.Context, ws string, in *Request) (*Ca
 			return nil, err
 		}
 	}
-	return s.resolve(rec.Version.Model, rec.ID, in, req)
+	return s.resolve(rec.Version.Model, rec.ID, in, req, cfg.Guardrails)
 }
 
-func (s *Service) resolve(name, agentID string, in *Request, req *model.Request) (*Call, error) {
+func (s *Service) resolve(name, agentID string, in *Request, req *model.Request, agentGuardrails json.RawMessage) (*Call, error) {
 	if len(req.Tools) == 0 {
 		req.ToolChoice = ""
+	}
+	guardrails, err := moderation.Parse("body.guardrails", in.Guardrails, agentGuardrails)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.guard.Require(guardrails); err != nil {
+		return nil, err
 	}
 	p, upstream, err := s.router.Resolve(name)
 	if err != nil {
 		return nil, err
 	}
 	req.Model = upstream
-	return &Call{Model: name, AgentID: agentID, Stream: in.Stream, s: s, provider: p, req: req}, nil
+	return &Call{Model: name, AgentID: agentID, Stream: in.Stream, s: s, provider: p, req: req, guardrails: guardrails}, nil
 }
 
 // mergeTools adds the request's tools to the agent's; a request tool with
@@ -235,6 +249,19 @@ func (c *Call) run(ctx context.Context, emit func(wire.ChatResponse) error, done
 	created := c.s.now().Unix()
 	start := time.Now()
 	obs := c.s.obs
+	if len(c.guardrails) > 0 {
+		var texts []string
+		for _, m := range c.req.Messages {
+			if m.Role == model.RoleUser {
+				texts = append(texts, m.Text())
+			}
+		}
+		reps, err := c.s.guard.Check(ctx, c.guardrails, texts)
+		c.Guardrails = reps
+		if err != nil {
+			return err
+		}
+	}
 	stream, err := c.provider.Chat(ctx, c.req)
 	if err != nil {
 		if obs != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
@@ -71,6 +72,9 @@ type Deps struct {
 	// Completions serves /v1/chat/completions and /v1/agents/completions
 	// (nil: those routes answer 503).
 	Completions *completion.Service
+	// Moderation serves /v1/moderations and /v1/chat/moderations (nil or
+	// unconfigured: 503 naming the setting).
+	Moderation *moderation.Service
 }
 
 // Server is the HTTP API.
@@ -143,6 +147,8 @@ func (s *Server) routes() {
 		// Stateless completions (internal/completion).
 		{pattern: "POST /v1/chat/completions", h: s.needCompletions(s.chatCompletions)},
 		{pattern: "POST /v1/agents/completions", h: s.needCompletions(s.agentsCompletions)},
+		{pattern: "POST /v1/moderations", h: s.moderations},
+		{pattern: "POST /v1/chat/moderations", h: s.chatModerations},
 
 		{pattern: "POST /v1/libraries", h: s.needLibraries(s.createLibrary)},
 		{pattern: "GET /v1/libraries", h: s.needLibraries(s.listLibraries)},
