@@ -13,7 +13,9 @@ const modGuard = `[{"block_on_error":false,"moderation_llm_v2":{"model_name":"mi
 func moderated(t *testing.T) (*env, func() int) {
 	t.Helper()
 	up, routes := convUpstream(t)
-	e := newEnv(t, routes, func(c *config.Config) { c.Raw = append(c.Raw, []byte("moderation: {provider: fake, model: fake-moderation}\n")...) })
+	e := newEnv(t, routes, func(c *config.Config) {
+		c.Raw = append(c.Raw, []byte("moderation: {provider: fake, model: fake-moderation}\n")...)
+	})
 	chats := func() int { return len(up.ChatRequests()) }
 	return e, chats
 }
