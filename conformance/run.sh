@@ -120,6 +120,11 @@ models:
   - name: mistral-large-latest          # the seed's §6 and §12 examples use it
     provider: conformance
     capabilities: [function_calling]
+# /v1/moderations and guardrails: the fake upstream's moderation model flags "conf-unsafe"
+# (violence_and_threats) and "flag-<category>", and fails on "conf-moderation-error".
+moderation:
+  provider: conformance
+  model: conf-moderation
 YAML
   # Built-in connectors (docs/connectors.md). web_search and image_generation use the fake
   # upstream (a fake SearXNG whose result pages live on loopback, hence allow_private; a fake
