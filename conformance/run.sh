@@ -120,6 +120,9 @@ models:
   - name: mistral-large-latest          # the seed's §6 and §12 examples use it
     provider: conformance
     capabilities: [function_calling]
+  - name: codestral-latest              # FIM: the fake upstream's /v1/completions
+    provider: conformance
+    capabilities: [completion_fim]
 # /v1/moderations and guardrails: the fake upstream's moderation model flags "conf-unsafe"
 # (violence_and_threats) and "flag-<category>", and fails on "conf-moderation-error".
 moderation:

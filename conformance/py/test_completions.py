@@ -119,3 +119,12 @@ def test_agents_complete_and_stream(client, other_client, bad_client):
         expect_status(lambda: client.agents.complete(agent_id=agent.id, messages=[]), 422)
     finally:
         client.beta.agents.delete(agent_id=agent.id)
+
+
+def test_fim(client):
+    res = client.fim.complete(model="codestral-latest", prompt="def add(a, b):", suffix="return c")
+    assert res.choices[0].message.content == "fim(b):|return)"
+    assert res.usage.total_tokens > 0
+    chunks = [ev.data for ev in client.fim.stream(model="codestral-latest", prompt="x =", suffix="y")]
+    assert _text(chunks) == "fim(=|y)"
+    expect_status(lambda: client.fim.complete(model="no-such-model-conf", prompt="x"), 400)

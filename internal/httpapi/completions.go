@@ -158,3 +158,38 @@ func (s *Server) needCompletions(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// fimCompletions serves POST /v1/fim/completions.
+func (s *Server) fimCompletions(w http.ResponseWriter, r *http.Request) {
+	var req completion.FIMRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.Completions.PrepareFIM(&req)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	Annotate(r.Context(), slog.String("model", c.Model))
+	res, chunks, err := c.Run(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	Annotate(r.Context(), slog.Int("prompt_tokens", res.Usage.PromptTokens), slog.Int("completion_tokens", res.Usage.CompletionTokens), slog.Int("total_tokens", res.Usage.TotalTokens))
+	if res.Usage.TotalTokens > 0 {
+		ratelimit.ChargeFromContext(r.Context(), res.Usage.TotalTokens)
+	}
+	if !wantsStream(r, c.Stream) {
+		writeJSON(w, http.StatusOK, res.Response)
+		return
+	}
+	sw := &chunkWriter{w: w, rc: http.NewResponseController(w)}
+	for _, ch := range chunks {
+		if sw.chunk(ch) != nil {
+			return
+		}
+	}
+	sw.done()
+}

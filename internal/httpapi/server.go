@@ -69,8 +69,8 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
-	// Completions serves /v1/chat/completions and /v1/agents/completions
-	// (nil: those routes answer 503).
+	// Completions serves /v1/chat/completions, /v1/agents/completions and
+	// /v1/fim/completions (nil: those routes answer 503).
 	Completions *completion.Service
 	// Moderation serves /v1/moderations and /v1/chat/moderations (nil or
 	// unconfigured: 503 naming the setting).
@@ -147,6 +147,7 @@ func (s *Server) routes() {
 		// Stateless completions (internal/completion).
 		{pattern: "POST /v1/chat/completions", h: s.needCompletions(s.chatCompletions)},
 		{pattern: "POST /v1/agents/completions", h: s.needCompletions(s.agentsCompletions)},
+		{pattern: "POST /v1/fim/completions", h: s.needCompletions(s.fimCompletions)},
 		{pattern: "POST /v1/moderations", h: s.moderations},
 		{pattern: "POST /v1/chat/moderations", h: s.chatModerations},
 

@@ -142,3 +142,15 @@ describe("agents completions", () => {
     }
   });
 });
+
+describe("fim completions", () => {
+  test("complete and stream fill the middle", async () => {
+    const res = await c.fim.complete({ model: "codestral-latest", prompt: "def add(a, b):", suffix: "return c" });
+    assert.equal(res.choices[0].message.content, "fim(b):|return)");
+    assert.equal(res.choices[0].finishReason, "stop");
+    assert.ok(res.usage.totalTokens > 0);
+    const chunks = await collect(await c.fim.stream({ model: "codestral-latest", prompt: "x =", suffix: "y" }));
+    assert.equal(chunks.map((ch) => ch.choices[0]?.delta?.content ?? "").join(""), "fim(=|y)");
+    await expectStatus(c.fim.complete({ model: "no-such-model-conf", prompt: "x" }), 400);
+  });
+});

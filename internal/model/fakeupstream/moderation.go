@@ -69,3 +69,39 @@ func (s *Server) moderations(w http.ResponseWriter, r *http.Request) {
 	out.Usage = &wire.Usage{PromptTokens: words, TotalTokens: words}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// fim serves fill-in-the-middle completions deterministically: the text
+// is "fim(<last word of the prompt>|<first word of the suffix>)". POST
+// /v1/completions answers OpenAI's shape (choices[].text), POST
+// /v1/fim/completions Mistral's (choices[].message).
+func (s *Server) fim(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Model  string `json:"model"`
+		Prompt string `json:"prompt"`
+		Suffix string `json:"suffix"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Prompt == "" {
+		writeError(w, http.StatusBadRequest, "body must be {model, prompt, suffix?}", 0)
+		return
+	}
+	last, first := "", ""
+	if f := strings.Fields(req.Prompt); len(f) > 0 {
+		last = f[len(f)-1]
+	}
+	if f := strings.Fields(req.Suffix); len(f) > 0 {
+		first = f[0]
+	}
+	text := "fim(" + last + "|" + first + ")"
+	usage := &wire.Usage{PromptTokens: len(strings.Fields(req.Prompt + " " + req.Suffix)), CompletionTokens: 1}
+	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+	id := fmt.Sprintf("cmpl-%d", s.seq.Add(1))
+	stop := "stop"
+	if strings.HasSuffix(r.URL.Path, "/fim/completions") {
+		msg := wire.Message{Role: "assistant", Content: &wire.Content{Text: text}}
+		writeJSON(w, http.StatusOK, wire.ChatResponse{ID: id, Object: "chat.completion", Model: req.Model,
+			Choices: []wire.Choice{{Message: &msg, FinishReason: &stop}}, Usage: usage})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "text_completion", "model": req.Model,
+		"choices": []map[string]any{{"index": 0, "text": text, "finish_reason": stop}}, "usage": usage})
+}
