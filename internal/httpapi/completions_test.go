@@ -38,6 +38,13 @@ func TestChatCompletion(t *testing.T) {
 	if list := e.callJSON("GET", "/v1/conversations", asA, "", 200).([]any); len(list) != 0 {
 		t.Errorf("a chat completion stored a conversation: %v", list)
 	}
+	// Metrics count the route, the upstream call and the tokens.
+	metrics := e.request("GET", "/metrics", asNone, nil, nil).Body.String()
+	for _, want := range []string{`route="/v1/chat/completions"`, `tramontane_tokens_total{kind="prompt",model="m1"}`, `tramontane_upstream_request_duration_seconds_count{model="m1"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	// The request's log line names the route, the model and the tokens.
 	if logs := e.logs.String(); !strings.Contains(logs, `"route":"POST /v1/chat/completions"`) || !strings.Contains(logs, `"total_tokens"`) {
 		t.Errorf("no log line with model and tokens: %s", logs)
