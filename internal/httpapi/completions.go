@@ -65,6 +65,14 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, c *completion.
 			return
 		}
 		usage = res.Usage
+		if len(c.Guardrails) > 0 {
+			// What the guardrails checked, as conversation responses report it.
+			writeJSON(w, http.StatusOK, struct {
+				wire.ChatResponse
+				Guardrails any `json:"guardrails"`
+			}{res.Response, c.Guardrails})
+			return
+		}
 		writeJSON(w, http.StatusOK, res.Response)
 		return
 	}

@@ -75,7 +75,10 @@ func TestGuardrailsConversations(t *testing.T) {
 	// Chat and agents completions too.
 	e.call("POST", "/v1/chat/completions", asA, `{"model":"m1","messages":[{"role":"user","content":"conf-unsafe"}],"guardrails":`+modGuard+`}`, 403)
 	e.call("POST", "/v1/agents/completions", asA, `{"agent_id":"`+ag+`","messages":[{"role":"user","content":"conf-unsafe"}]}`, 403)
-	e.call("POST", "/v1/agents/completions", asA, `{"agent_id":"`+ag+`","messages":[{"role":"user","content":"fine"}]}`, 200)
+	done := e.callJSON("POST", "/v1/agents/completions", asA, `{"agent_id":"`+ag+`","messages":[{"role":"user","content":"fine"}]}`, 200).(map[string]any)
+	if g, ok := done["guardrails"].([]any); !ok || len(g) != 1 || done["object"] != "chat.completion" {
+		t.Errorf("agents completion with guardrails = %v", done)
+	}
 	// action none reports without blocking.
 	m = e.callJSON("POST", "/v1/conversations", asA, `{"model":"m1","inputs":"conf-unsafe","stream":false,"guardrails":[{"moderation_llm_v1":{"model_name":"x","action":"none"}}]}`, 200).(map[string]any)
 	if g := m["guardrails"].([]any)[0].(map[string]any); g["blocked"] != false || len(g["flagged_categories"].([]any)) != 1 {
