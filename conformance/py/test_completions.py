@@ -4,6 +4,8 @@ Answers come from the fake upstream's script (conformance/upstream-script.yaml).
 
 import json
 
+import pytest
+
 from helpers import MODEL, create_agent, expect_status, raw_request, weather_tool
 
 
@@ -128,3 +130,12 @@ def test_fim(client):
     chunks = [ev.data for ev in client.fim.stream(model="codestral-latest", prompt="x =", suffix="y")]
     assert _text(chunks) == "fim(=|y)"
     expect_status(lambda: client.fim.complete(model="no-such-model-conf", prompt="x"), 400)
+
+
+@pytest.mark.sdk3
+def test_chat_sdk3_sampling_arguments(client):
+    # min_tokens and top_k exist only in the 3.x SDK line: accepted (and not acted on).
+    res = client.chat.complete(
+        model=MODEL, messages=[{"role": "user", "content": "conf-chat sdk3"}], min_tokens=1, top_k=5
+    )
+    assert res.choices[0].message.content == "conf-default: you said conf-chat sdk3"
