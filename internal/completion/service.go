@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"strconv"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
@@ -108,7 +107,7 @@ func (s *Service) PrepareAgent(ctx context.Context, ws string, in *Request) (*Ca
 	if s.agents == nil {
 		return nil, apierr.New(apierr.Unavailable, "agents are not served by this server")
 	}
-	version, err := versionRef(in.AgentVersion)
+	version, err := agent.VersionRef(in.AgentVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -200,23 +199,6 @@ func applyArgs(req *model.Request, a *agent.CompletionArgs) {
 	if st, err := stop(a.Stop); err == nil {
 		req.Stop = st
 	}
-}
-
-// versionRef reads agent_version: a number or an alias name.
-func versionRef(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var n int
-	if json.Unmarshal(raw, &n) == nil {
-		return strconv.Itoa(n), nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	return "", apierr.Field("body.agent_version", "type_error", "agent_version must be a version number or an alias name")
 }
 
 // Result is a finished completion.

@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -184,21 +182,7 @@ func handoffMode(p *string) (string, error) {
 }
 
 // versionRef reads agent_version: a number or an alias string.
-func versionRef(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var n int
-	if json.Unmarshal(raw, &n) == nil {
-		return strconv.Itoa(n), nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	return "", apierr.Field("body.agent_version", "type_error", "agent_version must be a version number or an alias name")
-}
+func versionRef(raw json.RawMessage) (string, error) { return agent.VersionRef(raw) }
 
 // NewConversationID returns "conv_" + 32 hex digits, time-ordered.
 func NewConversationID() string {
