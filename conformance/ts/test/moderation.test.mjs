@@ -34,7 +34,7 @@ describe("moderation", () => {
     assert.equal(res.results[0].categories.pii, true);
   });
 
-  test("errors: no input 422, no key 401", async () => {
+  test("no key: 401", async () => {
     await expectStatus(badKeyClient().classifiers.moderate({ model: "m", inputs: "x" }), 401);
   });
 });
@@ -65,5 +65,20 @@ describe("guardrails", () => {
     } finally {
       await safeDeleteAgent(c, agent.id);
     }
+  });
+});
+
+describe("moderation over raw HTTP", () => {
+  test("a body without input is a 422", async () => {
+    const { rawFetch } = await import("../lib/helpers.mjs");
+    const res = await rawFetch("/v1/moderations", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "mistral-moderation-latest" }),
+    });
+    assert.equal(res.status, 422);
+    const body = await res.json();
+    assert.equal(body.object, "error");
+    assert.deepEqual(body.detail[0].loc, ["body", "input"]);
   });
 });
