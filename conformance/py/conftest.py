@@ -7,12 +7,13 @@ import pytest
 
 import helpers
 
+SDK_VERSION = importlib.metadata.version("mistralai")
+SDK_MAJOR = int(SDK_VERSION.split(".")[0])
+
 
 def pytest_collection_modifyitems(config, items):
-    """Deselect tests marked sdk3 (APIs only mistralai 3.x has) when a 2.x SDK is installed,
-    and say how many."""
-    major = int(importlib.metadata.version("mistralai").split(".")[0])
-    if major >= 3:
+    """On the 2.x SDK line, deselect the tests marked sdk3 (they use 3.x-only APIs)."""
+    if SDK_MAJOR >= 3:
         return
     kept, dropped = [], []
     for item in items:
@@ -20,7 +21,19 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-        print(f"\nmistralai {major}.x: deselected {len(dropped)} test(s) marked sdk3 (they need mistralai 3.x)")
+    config._sdk3_deselected = len(dropped)
+
+
+def pytest_report_header(config):
+    return f"mistralai {SDK_VERSION}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = getattr(config, "_sdk3_deselected", 0)
+    if n:
+        terminalreporter.write_line(
+            f"mistralai {SDK_VERSION}: deselected {n} test(s) marked sdk3 (they need the 3.x SDK line)"
+        )
 
 
 @pytest.fixture(scope="session")
