@@ -18,6 +18,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/console"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
@@ -34,6 +35,8 @@ type App struct {
 	Store   *sqlstore.DB
 	Auth    *auth.Service
 	Handler *httpapi.Server
+	// Console is the web console, mounted at /console/ ("/" redirects).
+	Console *console.Console
 	Logger  *slog.Logger
 
 	closers []io.Closer
@@ -109,6 +112,14 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
+	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, Logger: logger,
+		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Handler.Handle(console.Prefix+"/", a.Console, true)
+	a.Handler.Handle("GET /{$}", http.HandlerFunc(console.Redirect), true)
 	return a, nil
 }
 
