@@ -29,6 +29,9 @@
         if (xhr.status >= 200 && xhr.status < 300) {
           bar.value = 100;
           label.textContent = file.name + " uploaded ";
+          let doc = null;
+          try { doc = JSON.parse(xhr.responseText); } catch (e) { /* no body */ }
+          if (lib && doc) addRow(doc);
           resolve(true);
         } else {
           let msg = xhr.responseText;
@@ -48,7 +51,8 @@
   async function uploadAll(files) {
     let ok = true;
     for (const f of files) ok = (await upload(f)) && ok;
-    if (ok) location.reload();
+    if (ok && !lib) location.reload();
+    if (lib) poll();
   }
   picker.addEventListener("change", function () { uploadAll(Array.from(picker.files)); });
   zone.addEventListener("dragover", function (ev) { ev.preventDefault(); zone.classList.add("over"); });
@@ -59,11 +63,25 @@
     uploadAll(Array.from(ev.dataTransfer.files));
   });
 
+  // addRow lists a just-uploaded document; poll then follows its status.
+  function addRow(d) {
+    const tbody = document.querySelector("#documents tbody");
+    const st = el("span", { class: "status s-" + d.process_status, "data-status": "" }, d.process_status || "");
+    const prev = el("button", { type: "button", "data-preview": d.id, "aria-label": "Preview the text of " + d.name }, "Preview");
+    tbody.appendChild(el("tr", { "data-doc": d.id }, el("td", {}, d.name), el("td", {}, String(d.size)), el("td", {}, st), el("td", {}, prev)));
+  }
+
   if (!lib) return;
   const base = "/console/api/v1/libraries/" + encodeURIComponent(lib) + "/documents/";
 
   // Poll the status of documents still being processed.
+  let polling = false;
   async function poll() {
+    if (polling) return;
+    polling = true;
+    try { await pollOnce(); } finally { polling = false; }
+  }
+  async function pollOnce() {
     let busy = false;
     for (const row of document.querySelectorAll("tr[data-doc]")) {
       const s = row.querySelector("[data-status]");

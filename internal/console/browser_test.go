@@ -1,0 +1,361 @@
+package console_test
+
+// Browser scenarios in real Chromium (Debian's chromium package), driven
+// with chromedp against the real server and the scripted model. Each
+// scenario saves a screenshot; with CONSOLE_SCREENSHOTS=1 they go to
+// docs/screenshots/ (the committed ones), else to a temporary directory.
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// browser is one Chromium tab for a test.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	shot string // screenshot directory
+}
+
+func findChromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed (scripts/install-deps.sh installs it); CI must run the browser tests")
+	}
+	t.Skip("chromium is not installed; install Debian's chromium package to run the browser tests")
+	return ""
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	path := findChromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("hide-scrollbars", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelC()
+		cancelA()
+	})
+	// Start the browser now, without a deadline (its life is ctx's).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	shot := t.TempDir()
+	if os.Getenv("CONSOLE_SCREENSHOTS") == "1" {
+		shot = filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(shot, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &browser{t: t, ctx: ctx, shot: shot}
+}
+
+// do runs steps with a generous deadline (the machine may be loaded).
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v (page: %s)", what, err, b.text("body"))
+	}
+}
+
+// waitPath waits until the page's path matches the regular expression re and the page
+// has loaded: for navigations that the page's script starts, during which
+// a DOM query may fail.
+func (b *browser) waitPath(re string) {
+	b.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`new RegExp(`+quote(re)+`).test(location.pathname) && document.readyState === 'complete'`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("the page did not reach %s (at %s)", re, b.text("body"))
+}
+
+// text returns the text of the first element matching a CSS selector.
+func (b *browser) text(sel string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){const e=document.querySelector(`+quote(sel)+`);return e?e.innerText:""})()`))
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return s
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitJS waits until a JavaScript expression is truthy.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+// waitText waits until the element's text contains s.
+func waitText(sel, s string) chromedp.Action[chromedp.Void] {
+	return waitJS(`(function(){const e=document.querySelector(` + quote(sel) + `);return !!e && e.innerText.includes(` + quote(s) + `)})()`)
+}
+
+func quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
+	return "'" + r.Replace(s) + "'"
+}
+
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// screenshot saves the page as name.png.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shot, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// colorScheme emulates the system's light or dark setting.
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return chromedp.Void{}, err
+	}
+}
+
+func (b *browser) signIn(base, key string) {
+	b.t.Helper()
+	b.do("sign in",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(css("#api_key")),
+		chromedp.SendKeys(css("#api_key"), key),
+		chromedp.Click(css("#signin")),
+	)
+	b.waitPath("^/console/agents$")
+}
+
+// TestConsoleInChromium walks the console the way a new user would:
+// sign in, build an agent, chat with streaming, answer a function call,
+// allow a confirmation, branch a conversation, upload a document, sign
+// out, and check isolation and CSRF.
+func TestConsoleInChromium(t *testing.T) {
+	e := newEnv(t)
+	b := newBrowser(t)
+
+	// Sign in.
+	b.do("login page", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(css("#api_key")))
+	b.screenshot("01-sign-in")
+	b.signIn(e.url, e.key)
+
+	// Create an agent with a function tool and web_search.
+	b.do("agent builder",
+		chromedp.Click(css("#new-agent")),
+		chromedp.WaitVisible(css("#f-name")),
+		chromedp.SendKeys(css("#f-name"), "Weather desk"),
+		chromedp.SendKeys(css("#f-description"), "Answers with sources"),
+		chromedp.SendKeys(css("#f-instructions"), "Be concise and cite your sources."),
+		chromedp.Click(css("#t-web_search")),
+		chromedp.Click(css("#add-function")),
+		chromedp.SendKeys(css(".fn-name"), "get_stock_price"),
+		chromedp.SendKeys(css(".fn-description"), "Price of a stock"),
+		chromedp.SetValue(css(".fn-parameters"), `{"type": "object", "properties": {"ticker": {"type": "string"}}, "required": ["ticker"]}`),
+	)
+	// The schema editor validates as you type.
+	b.do("schema validation",
+		chromedp.SendKeys(css(".fn-parameters"), "}"),
+		waitText(".fn-status", "Invalid schema"),
+		chromedp.SetValue(css(".fn-parameters"), `{"type": "object", "properties": {"ticker": {"type": "string"}}, "required": ["ticker"]}`),
+		chromedp.SendKeys(css(".fn-parameters"), " "),
+		waitText(".fn-status", "Valid schema"),
+	)
+	b.screenshot("02-agent-builder")
+	b.do("save agent", chromedp.Click(css("#save-agent")))
+	b.waitPath("^/console/agents/ag[^/]+$")
+	b.do("agent page", chromedp.WaitVisible(css("#edit-agent")))
+	agentURL := eval[string](b, "location.href")
+	agentID := agentURL[strings.LastIndex(agentURL, "/")+1:]
+	if !strings.HasPrefix(agentID, "ag") {
+		t.Fatalf("agent page %s", agentURL)
+	}
+	if s := b.text("main"); !strings.Contains(s, "get_stock_price") || !strings.Contains(s, "web_search") {
+		t.Fatalf("agent page lacks its tools: %s", s)
+	}
+	b.screenshot("03-agent")
+
+	// Chat: streamed answer, a tool card and a citation link.
+	b.do("playground search",
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+agentID),
+		chromedp.WaitVisible(css("#pg-input")),
+		chromedp.SendKeys(css("#pg-input"), "search the tramontane"),
+		chromedp.Click(css("#pg-send")),
+		waitJS(`document.querySelector('.toolcard .tag.ok') && document.querySelector('a.citation') && document.querySelector('.usage')`),
+		chromedp.Click(css(".toolcard summary")),
+	)
+	if s := b.text("#pg-log"); !strings.Contains(s, "cold northern wind") || !strings.Contains(s, "web_search") {
+		t.Fatalf("playground: %s", s)
+	}
+	if href := eval[string](b, `document.querySelector('a.citation').href`); !strings.HasPrefix(href, e.fake.URL+"/pages/") {
+		t.Fatalf("citation links to %q", href)
+	}
+	b.screenshot("04-playground-stream")
+
+	// A function call: type its result in the form and continue.
+	b.do("function call",
+		chromedp.Click(css("#pg-new")),
+		chromedp.SendKeys(css("#pg-input"), "price of AAPL?"),
+		chromedp.Click(css("#pg-send")),
+		chromedp.WaitVisible(css(".result-form textarea")),
+		chromedp.SendKeys(css(".result-form textarea"), "189.50 USD"),
+		chromedp.Click(css(".result-form button")),
+		waitText("#pg-log", "AAPL trades at 189.50 USD."),
+	)
+	b.screenshot("05-function-result")
+	convURL := eval[string](b, `document.querySelector('#pg-conv-link').href`)
+
+	// A confirmation: a new version requires confirming web_search.
+	b.do("require confirmation",
+		chromedp.Navigate(e.url+"/console/agents/"+agentID+"/edit"),
+		chromedp.WaitVisible(css("#f-confirm")),
+		waitJS(`document.querySelector('#t-web_search').checked && document.querySelector('.fn-name').value === 'get_stock_price'`),
+		chromedp.SendKeys(css("#f-confirm"), "web_search"),
+		chromedp.SendKeys(css("#f-version-message"), "confirm searches"),
+		chromedp.Click(css("#save-agent")),
+	)
+	b.waitPath("^/console/agents/" + agentID + "$")
+	b.do("new version", waitText(".versions", "confirm searches"))
+	b.do("allow confirmation",
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+agentID),
+		chromedp.WaitVisible(css("#pg-input")),
+		chromedp.SendKeys(css("#pg-input"), "search again"),
+		chromedp.Click(css("#pg-send")),
+		chromedp.WaitVisible(css(`button[data-confirm="allow"]`)),
+	)
+	b.screenshot("06-confirmation")
+	b.do("allowed", chromedp.Click(css(`button[data-confirm="allow"]`)), waitText("#pg-log", "cold northern wind"),
+		waitJS(`document.querySelector('.toolcard .tag.ok')`))
+
+	// Versions: diff v0 and v1, and make v0 active again.
+	b.do("diff", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#diff-a")),
+		chromedp.SetValue(css("#diff-a"), "0"), chromedp.SetValue(css("#diff-b"), "1"),
+		chromedp.Click(css(`form[action$="/diff"] button`)), chromedp.WaitVisible(css(".dadd")))
+	if s := b.text(".diff"); !strings.Contains(s, "+") || !strings.Contains(s, "requires_confirmation") {
+		t.Fatalf("diff: %s", s)
+	}
+	b.screenshot("07-version-diff")
+
+	// Branch a conversation from an earlier entry.
+	b.do("conversation", chromedp.Navigate(convURL), chromedp.WaitVisible(css(".timeline")),
+		chromedp.Click(css(".timeline .restart summary")),
+		chromedp.SendKeys(css(".timeline .restart textarea"), "search the tramontane instead"),
+		chromedp.Click(css(".timeline .restart button")),
+	)
+	b.waitPath("^/console/conversations/(?!" + convURL[strings.LastIndex(convURL, "/")+1:] + ")")
+	b.do("branch page", chromedp.WaitVisible(css("#branched-from")), waitText(".timeline", "cold northern wind"))
+	b.screenshot("08-branch")
+	b.do("branch link", chromedp.Click(css("#branched-from a")), chromedp.WaitVisible(css("#branches a")))
+	if s := b.text(".timeline"); !strings.Contains(s, "AAPL trades at 189.50 USD.") {
+		t.Fatalf("original conversation changed: %s", s)
+	}
+	b.do("raw json", chromedp.Click(css(".timeline .entry details summary")), chromedp.WaitVisible(css(".timeline .entry details pre")))
+	b.screenshot("09-conversation")
+
+	// Upload a document and see it reach "done"; then search it.
+	doc := filepath.Join(t.TempDir(), "winds.md")
+	if err := os.WriteFile(doc, []byte("# Winds of France\n\nThe tramontane is a cold, dry wind from the north-west.\n\nThe mistral blows down the Rhône valley.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("library",
+		chromedp.Navigate(e.url+"/console/libraries"),
+		chromedp.WaitVisible(css("#lib-name")),
+		chromedp.SendKeys(css("#lib-name"), "Winds"),
+		chromedp.Click(css("#create-library")),
+	)
+	b.waitPath("^/console/libraries/[^/]+$")
+	b.do("upload",
+		chromedp.WaitVisible(css("#dropzone")),
+		chromedp.SetUploadFiles(css("#doc-file"), []string{doc}),
+		waitJS(`(function(){const s=document.querySelector('tr[data-doc] [data-status]');return s && s.textContent==='done'})()`),
+		chromedp.Click(css("[data-preview]")),
+		waitText("#preview", "cold, dry wind"),
+		chromedp.SendKeys(css("#lib-q"), "tramontane wind"),
+		chromedp.Click(css("#lib-search")),
+	)
+	b.waitPath("/search$")
+	b.do("search hits", waitText("#hits", "score"))
+	b.screenshot("10-library")
+
+	// Small screens and dark mode.
+	b.do("mobile dark", chromedp.EmulateViewport(375, 800), colorScheme("dark"),
+		chromedp.Navigate(convURL), chromedp.WaitVisible(css(".timeline")))
+	b.screenshot("11-mobile-dark")
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 380 {
+		t.Errorf("at 375 px the page is %d px wide", w)
+	}
+	b.do("desktop light", chromedp.EmulateViewport(1280, 900), colorScheme("light"))
+
+	// CSRF: a form on another origin posting to the console is refused.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<!DOCTYPE html><form id="f" method="post" action="` + e.url + `/console/api/v1/agents/` + agentID + `/version?version=0">` +
+			`<input name="csrf" value="guess"><button id="go">Win a prize</button></form>`))
+	}))
+	defer evil.Close()
+	b.do("cross-site post", chromedp.Navigate(evil.URL), chromedp.Click(css("#go")))
+	b.waitPath("/version$")
+	b.do("refused", waitText("body", "refused"))
+	b.screenshot("12-csrf-refused")
+	b.do("agent unchanged", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#edit-agent")))
+	if s := b.text(".sub"); !strings.Contains(s, "active version 1") {
+		t.Fatalf("the cross-site post changed the agent: %s", s)
+	}
+
+	// Sign out; another workspace's key cannot see the agent.
+	b.do("sign out", chromedp.Click(css("#signout")))
+	b.waitPath("/login$")
+	b.do("signed out", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#api_key")))
+	b.signIn(e.url, e.otherKey(t, "elsewhere"))
+	if s := b.text("main"); strings.Contains(s, "Weather desk") {
+		t.Fatalf("another workspace sees the agent: %s", s)
+	}
+	b.do("other workspace", chromedp.Navigate(agentURL), waitText("main", "not found"))
+	b.screenshot("13-other-workspace")
+}
