@@ -143,6 +143,19 @@ func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
 	defer cancel()
+	// No page may scroll sideways: name the element that sticks out.
+	wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function(){
+		const w = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= w + 1) return "";
+		for (const e of document.querySelectorAll("body *")) {
+			const r = e.getBoundingClientRect();
+			if (r.right > w + 1 && getComputedStyle(e).position !== "absolute") return e.tagName + "." + e.className + "#" + e.id + " right=" + r.right + " > " + w;
+		}
+		return "scrollWidth " + document.documentElement.scrollWidth + " > " + w;
+	})()`))
+	if wide != "" {
+		b.t.Errorf("%s: the page is wider than the window: %s", name, wide)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
@@ -228,7 +241,6 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(css("#pg-input"), "search the tramontane"),
 		chromedp.Click(css("#pg-send")),
 		waitJS(`document.querySelector('.toolcard .tag.ok') && document.querySelector('a.citation') && document.querySelector('.usage')`),
-		chromedp.Click(css(".toolcard summary")),
 	)
 	if s := b.text("#pg-log"); !strings.Contains(s, "cold northern wind") || !strings.Contains(s, "web_search") {
 		t.Fatalf("playground: %s", s)
@@ -237,6 +249,10 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("citation links to %q", href)
 	}
 	b.screenshot("04-playground-stream")
+	b.do("tool card", chromedp.Click(css(".toolcard summary")), chromedp.WaitVisible(css(".toolcard .info")))
+	if s := b.text(".toolcard .info"); !strings.Contains(s, "The Tramontane wind") {
+		t.Fatalf("tool card info: %s", s)
+	}
 
 	// A function call: type its result in the form and continue.
 	b.do("function call",
@@ -356,6 +372,10 @@ func TestConsoleInChromium(t *testing.T) {
 	if s := b.text("main"); strings.Contains(s, "Weather desk") {
 		t.Fatalf("another workspace sees the agent: %s", s)
 	}
-	b.do("other workspace", chromedp.Navigate(agentURL), waitText("main", "not found"))
+	b.do("other workspace", chromedp.Navigate(agentURL))
+	b.waitPath("^/console/agents/" + agentID + "$")
+	if s := b.text("main"); !strings.Contains(strings.ToLower(s), "not found") {
+		t.Fatalf("another workspace's agent page: %s", s)
+	}
 	b.screenshot("13-other-workspace")
 }
