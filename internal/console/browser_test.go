@@ -248,6 +248,9 @@ func TestConsoleInChromium(t *testing.T) {
 	if href := eval[string](b, `document.querySelector('a.citation').href`); !strings.HasPrefix(href, e.fake.URL+"/pages/") {
 		t.Fatalf("citation links to %q", href)
 	}
+	if s := b.text(".msg.assistant .text"); s != "The tramontane is a cold northern wind [1]." {
+		t.Fatalf("answer with its citation link: %q", s)
+	}
 	b.screenshot("04-playground-stream")
 	b.do("tool card", chromedp.Click(css(".toolcard summary")), chromedp.WaitVisible(css(".toolcard .info")))
 	if s := b.text(".toolcard .info"); !strings.Contains(s, "The Tramontane wind") {

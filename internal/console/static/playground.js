@@ -196,9 +196,21 @@
       if (typeof c === "string") m.text.append(c);
       else if (c && c.type === "text") m.text.append(c.text);
       else if (c && c.type === "tool_reference") {
+        // The engine sends each source right after its "[n]" in the text:
+        // that "[n]" becomes the link.
         this.citations++;
-        const a = el("a", { class: "citation", href: c.url || "#", target: "_blank", rel: "noopener noreferrer", title: c.title || c.url || "" }, "[" + this.citations + "]");
-        m.text.append(" ", a);
+        let label = "[" + this.citations + "]";
+        m.text.normalize();
+        const last = m.text.lastChild;
+        if (last && last.nodeType === Node.TEXT_NODE) {
+          const hit = /\[(\d+)\]$/.exec(last.nodeValue);
+          if (hit) {
+            label = hit[0];
+            last.nodeValue = last.nodeValue.slice(0, hit.index);
+          }
+        }
+        const a = el("a", { class: "citation", href: c.url || "#", target: "_blank", rel: "noopener noreferrer", title: c.title || c.url || "" }, label);
+        m.text.append(a);
       } else if (c && c.type === "tool_file") {
         const src = "/console/api/v1/files/" + encodeURIComponent(c.file_id) + "/content";
         const fig = el("figure", { class: "file" });
