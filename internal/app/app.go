@@ -108,11 +108,11 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
-		Libraries: libs.Library, ModelRouter: router,
+		Libraries: libs.Library, ModelRouter: router, Usage: console.Recorder{Store: db},
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
-	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, Logger: logger,
+	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Logger: logger,
 		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
 	if err != nil {
 		a.Close()

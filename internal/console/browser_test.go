@@ -342,6 +342,13 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("search hits", waitText("#hits", "score"))
 	b.screenshot("10-library")
 
+	// Usage: tokens per day and model, drawn server-side as SVG.
+	b.do("usage", chromedp.Navigate(e.url+"/console/usage"), chromedp.WaitVisible(css("#usage-chart rect")))
+	if s := b.text("#usage-table"); !strings.Contains(s, "mistral-medium-latest") {
+		t.Fatalf("usage table: %s", s)
+	}
+	b.screenshot("14-usage")
+
 	// Small screens and dark mode.
 	b.do("mobile dark", chromedp.EmulateViewport(375, 800), colorScheme("dark"),
 		chromedp.Navigate(convURL), chromedp.WaitVisible(css(".timeline")))

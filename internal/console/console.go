@@ -19,6 +19,7 @@ import (
 
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/library"
+	"github.com/tramontane/tramontane/internal/store"
 )
 
 //go:embed templates/*.html
@@ -45,7 +46,10 @@ type Deps struct {
 	API http.Handler
 	// Libraries serves the retrieval preview (nil: no search box).
 	Libraries *library.Service
-	Logger    *slog.Logger
+	// UsageStore holds the per-day usage the usage page charts (nil: no
+	// usage page).
+	UsageStore store.UsageStore
+	Logger     *slog.Logger
 	// IdleTimeout and MaxAge bound a session (defaults 2h and 12h).
 	IdleTimeout, MaxAge time.Duration
 	// SecureCookies marks cookies Secure even on plain HTTP (behind a TLS
@@ -111,6 +115,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET "+Prefix+"/libraries/{library_id}", c.signedIn(c.libraryPage))
 	c.mux.Handle("POST "+Prefix+"/libraries/{library_id}/search", c.signedIn(c.librarySearch))
 	c.mux.Handle("GET "+Prefix+"/files", c.signedIn(c.filesPage))
+	c.mux.Handle("GET "+Prefix+"/usage", c.signedIn(c.usagePage))
 	c.mux.Handle(Prefix+"/api/v1/", c.signedIn(c.proxy))
 	c.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, http.StatusNotFound, "error", page{Title: "Not found", Error: "There is no page at " + r.URL.Path + "."})

@@ -329,7 +329,8 @@ func TestTemplatesRenderAndEscape(t *testing.T) {
 	json.Unmarshal([]byte(body), &cv)
 	for _, p := range []string{"/console/agents", "/console/agents/new", "/console/agents/" + ag.ID,
 		"/console/agents/" + ag.ID + "/edit", "/console/agents/" + ag.ID + "/diff?a=0&b=0", "/console/playground",
-		"/console/conversations", "/console/conversations/" + cv.ConversationID, "/console/libraries", "/console/files"} {
+		"/console/conversations", "/console/conversations/" + cv.ConversationID, "/console/libraries", "/console/files",
+		"/console/usage"} {
 		res, page := get(t, c, e.url+p)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d", p, res.StatusCode)
@@ -347,5 +348,36 @@ func TestTemplatesRenderAndEscape(t *testing.T) {
 	}
 	if res, _ := get(t, c, e.url+"/console/no/such/page"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown page: %d", res.StatusCode)
+	}
+}
+
+// Every run adds to the workspace's usage of the day, and only its own.
+func TestUsageRecorded(t *testing.T) {
+	e := newEnv(t)
+	c := client()
+	csrf := signIn(t, c, e.url, e.key)
+	for range 2 {
+		if res, body := send(t, c, "POST", e.url+"/console/api/v1/conversations", csrf, e.url,
+			`{"model":"mistral-medium-latest","inputs":"count me"}`); res.StatusCode != http.StatusOK {
+			t.Fatalf("run: %d %s", res.StatusCode, body)
+		}
+	}
+	day := time.Now().UTC().Format(time.DateOnly)
+	p, err := e.app.Auth.Authenticate(context.Background(), "Bearer "+e.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.app.Store.ListUsage(context.Background(), p.WorkspaceID, day, day)
+	if err != nil || len(rows) != 1 || rows[0].Requests != 2 || rows[0].Model != "mistral-medium-latest" || rows[0].CompletionTokens == 0 {
+		t.Fatalf("usage rows %+v, %v", rows, err)
+	}
+	_, page := get(t, c, e.url+"/console/usage")
+	if !strings.Contains(page, "<rect") || !strings.Contains(page, "mistral-medium-latest") {
+		t.Fatalf("usage page without its chart: %s", page)
+	}
+	other := client()
+	signIn(t, other, e.url, e.otherKey(t, "other"))
+	if _, page := get(t, other, e.url+"/console/usage"); strings.Contains(page, "mistral-medium-latest") {
+		t.Fatal("another workspace sees this workspace's usage")
 	}
 }

@@ -22,7 +22,7 @@ type page struct {
 }
 
 var pageNames = []string{"login", "error", "agents", "agent", "agent_edit", "agent_diff", "playground",
-	"conversations", "conversation", "libraries", "library", "files"}
+	"conversations", "conversation", "libraries", "library", "files", "usage"}
 
 var funcs = template.FuncMap{
 	// json pretty-prints a value.

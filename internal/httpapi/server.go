@@ -14,6 +14,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
@@ -64,6 +65,14 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Usage records each run's token usage per workspace and model (nil:
+	// not recorded).
+	Usage UsageRecorder
+}
+
+// UsageRecorder is told the usage of every finished run.
+type UsageRecorder interface {
+	RecordUsage(ctx context.Context, workspace, model string, u conversation.Usage)
 }
 
 // Server is the HTTP API.
