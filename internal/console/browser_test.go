@@ -292,6 +292,39 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("allowed", chromedp.Click(css(`button[data-confirm="allow"]`)), waitText("#pg-log", "cold northern wind"),
 		waitJS(`document.querySelector('.toolcard .tag.ok')`))
 
+	// Generated images show inline; handoffs change the speaker.
+	painter := e.apiPost(t, "/v1/agents", `{"name":"Painter","model":"mistral-medium-latest","tools":[{"type":"image_generation"}]}`)
+	b.do("image",
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+painter["id"].(string)),
+		chromedp.WaitVisible(css("#pg-input")),
+		chromedp.SendKeys(css("#pg-input"), "draw the coast"),
+		chromedp.Click(css("#pg-send")),
+		waitJS(`(function(){const i=document.querySelector('.file img');return i && i.complete && i.naturalWidth>0})()`),
+	)
+	b.screenshot("15-image")
+	billing := e.apiPost(t, "/v1/agents", `{"name":"Billing Agent","model":"mistral-medium-latest","instructions":"You are billing."}`)
+	triage := e.apiPost(t, "/v1/agents", `{"name":"Triage","model":"mistral-medium-latest","instructions":"You are triage.","handoffs":["`+billing["id"].(string)+`"]}`)
+	b.do("handoff",
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+triage["id"].(string)),
+		chromedp.WaitVisible(css("#pg-input")),
+		chromedp.SendKeys(css("#pg-input"), "I want a refund"),
+		chromedp.Click(css("#pg-send")),
+		waitText("#pg-log", "your refund is on its way"),
+	)
+	if s := b.text("#pg-log"); !strings.Contains(s, "Handed over to Billing Agent") || !strings.Contains(b.text(".msg.assistant .who"), "Billing Agent") {
+		t.Fatalf("handoff: %s", s)
+	}
+	// Stop a run that takes too long.
+	b.do("stop",
+		chromedp.SendKeys(css("#pg-input"), "answer slowly"),
+		chromedp.Click(css("#pg-send")),
+		waitJS(`!document.querySelector('#pg-stop').disabled`),
+		chromedp.Click(css("#pg-stop")),
+		waitText("#pg-status", "Stopped."),
+		waitJS(`!document.querySelector('#pg-send').disabled`),
+	)
+	b.screenshot("16-handoff-stop")
+
 	// Versions: diff v0 and v1, and make v0 active again.
 	b.do("diff", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#diff-a")),
 		chromedp.SetValue(css("#diff-a"), "0"), chromedp.SetValue(css("#diff-b"), "1"),

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,6 +34,20 @@ rules:
     tool_calls: [{name: get_stock_price, arguments: {ticker: AAPL}}]
   - tool: get_stock_price
     reply: "AAPL trades at {{tool_result}}."
+  - match: draw
+    on: user
+    tool_calls: [{name: image_generation, arguments: {prompt: "a windy coast"}}]
+  - tool: image_generation
+    reply: "Here is your picture."
+  - match: refund
+    system: triage
+    handoff: Billing Agent
+  - match: transferred
+    system: billing
+    reply: "Billing here: your refund is on its way."
+  - match: slowly
+    delay_ms: 6000
+    reply: "too late"
 default: {reply: "You said: {{input}}"}
 `
 
@@ -49,7 +65,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	fake := httptest.NewServer(fakeupstream.New(fakeupstream.Options{SearXNG: true}))
+	fake := httptest.NewServer(fakeupstream.New(fakeupstream.Options{SearXNG: true, Images: true}))
 	t.Cleanup(fake.Close)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "script.yaml"), []byte(testScript), 0o600); err != nil {
@@ -57,7 +73,8 @@ func newEnv(t *testing.T) *env {
 	}
 	cfg := "providers: [{name: offline, type: scripted, script: ./script.yaml}]\n" +
 		"models: [{name: mistral-medium-latest, provider: offline}]\n" +
-		"web_search: {searxng_url: " + fake.URL + ", allow_private: true, max_results: 2}\n"
+		"web_search: {searxng_url: " + fake.URL + ", allow_private: true, max_results: 2}\n" +
+		"image_generation: {base_url: " + fake.URL + ", allow_private: true}\n"
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -85,6 +102,24 @@ func (e *env) otherKey(t *testing.T, workspace string) string {
 		t.Fatal(err)
 	}
 	return secret
+}
+
+// apiPost calls the /v1 API with the bootstrap key and decodes the answer.
+func (e *env) apiPost(t *testing.T, path, body string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %v %v", path, res.StatusCode, out, err)
+	}
+	return out
 }
 
 // client is an HTTP client with a cookie jar that does not follow
