@@ -349,6 +349,19 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	b.do("raw json", chromedp.Click(css(".timeline .entry details summary")), chromedp.WaitVisible(css(".timeline .entry details pre")))
 	b.screenshot("09-conversation")
+	// Continue it in the playground: its history shows, and it goes on.
+	b.do("continue", chromedp.Navigate(convURL), chromedp.WaitVisible(css(".timeline")),
+		chromedp.Click(css(`a[href^="/console/playground?conversation_id="]`)))
+	b.waitPath("^/console/playground$")
+	b.do("continued",
+		waitText("#pg-log", "AAPL trades at 189.50 USD."),
+		chromedp.SendKeys(css("#pg-input"), "thanks"),
+		chromedp.Click(css("#pg-send")),
+		waitText("#pg-log", "You said: thanks"),
+	)
+	if got := eval[string](b, `document.querySelector('#pg-conv-link').href`); got != convURL {
+		t.Fatalf("continued %s, not %s", got, convURL)
+	}
 
 	// Upload a document and see it reach "done"; then search it.
 	doc := filepath.Join(t.TempDir(), "winds.md")

@@ -264,6 +264,48 @@
     scroll();
   };
 
+  // loadHistory shows a stored conversation's entries when the playground
+  // continues it, with a form for any call still waiting for its result.
+  async function loadHistory(id) {
+    let h;
+    try {
+      h = await tm.api("GET", "/console/api/v1/conversations/" + encodeURIComponent(id) + "/history");
+    } catch (e) {
+      status.textContent = e.message;
+      return;
+    }
+    showConversation(id);
+    const run = new Run();
+    const answered = {};
+    for (const e of h.entries) if (e.type === "function.result") answered[e.tool_call_id] = true;
+    for (const e of h.entries) {
+      switch (e.type) {
+        case "message.input": {
+          const text = typeof e.content === "string" ? e.content : (e.content || []).map(function (c) { return c.text || ""; }).join("");
+          log.appendChild(el("div", { class: "msg user" }, el("div", { class: "who" }, "You"), el("div", { class: "text" }, text)));
+          break;
+        }
+        case "message.output":
+          run.delta({ id: e.id, agent_id: e.agent_id, model: e.model, content: e.content });
+          break;
+        case "tool.execution":
+          run.tool("tool.execution.started", { id: e.id, name: e.name, arguments: e.arguments });
+          run.tool("tool.execution.done", { id: e.id, name: e.name, info: e.info });
+          break;
+        case "agent.handoff":
+          log.appendChild(el("p", { class: "handoff" }, "Handed over to " + e.next_agent_name));
+          break;
+        case "function.call":
+          if (!answered[e.tool_call_id]) {
+            renderCall({ name: e.name, toolCallId: e.tool_call_id, args: e.arguments, pending: e.confirmation_status === "pending" });
+          }
+          break;
+      }
+    }
+    scroll();
+  }
+  if (conversationId) loadHistory(conversationId);
+
   // renderCall shows a function call: allow/deny for a pending
   // confirmation, else a form to type the function's result.
   function renderCall(c) {
