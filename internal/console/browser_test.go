@@ -98,6 +98,23 @@ func (b *browser) waitPath(re string) {
 	b.t.Fatalf("the page did not reach %s (at %s)", re, b.text("body"))
 }
 
+// eventually waits until a JavaScript expression is true, across page
+// loads that the page's own script starts.
+func (b *browser) eventually(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === 'complete' && !!(`+expr+`)`))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("%s: timed out (page: %s)", what, b.text("body"))
+}
+
 // text returns the text of the first element matching a CSS selector.
 func (b *browser) text(sel string) string {
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
@@ -114,7 +131,7 @@ func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.t.Fatalf("eval %s: %v", expr, err)
 	}
@@ -387,6 +404,28 @@ func TestConsoleInChromium(t *testing.T) {
 	b.waitPath("/search$")
 	b.do("search hits", waitText("#hits", "score"))
 	b.screenshot("10-library")
+
+	// Files: upload, download, delete.
+	b.do("files", chromedp.Navigate(e.url+"/console/files"), chromedp.WaitVisible(css("#dropzone")),
+		chromedp.SetUploadFiles(css("#doc-file"), []string{doc}))
+	b.eventually("uploaded file listed", `document.querySelector('a[download="winds.md"]')`)
+	got := eval[string](b, `fetch(document.querySelector('a[download="winds.md"]').href).then(r => r.text())`)
+	if !strings.Contains(got, "cold, dry wind") {
+		t.Fatalf("downloaded %q", got)
+	}
+	b.screenshot("17-files")
+	b.do("delete file", chromedp.Click(css(`button[aria-label="Delete winds.md"]`)))
+	b.eventually("file deleted", `!document.querySelector('a[download="winds.md"]') && document.querySelector('a[download]')`)
+
+	// Agents: search, and an alias.
+	b.do("agent search", chromedp.Navigate(e.url+"/console/agents?q=Paint"), chromedp.WaitVisible(css("table")))
+	if s := b.text("table"); !strings.Contains(s, "Painter") || strings.Contains(s, "Weather desk") {
+		t.Fatalf("search for Paint: %s", s)
+	}
+	b.do("alias", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#alias")),
+		chromedp.SendKeys(css("#alias"), "prod"), chromedp.SetValue(css("#alias-version"), "0"),
+		chromedp.Click(css(`form[data-action$="/aliases"] button`)))
+	b.eventually("alias listed", `document.body.innerText.includes("prod → v0")`)
 
 	// Usage: tokens per day and model, drawn server-side as SVG.
 	b.do("usage", chromedp.Navigate(e.url+"/console/usage"), chromedp.WaitVisible(css("#usage-chart rect")))
