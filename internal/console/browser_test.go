@@ -358,7 +358,8 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Click(css(".timeline .restart button")),
 	)
 	b.waitPath("^/console/conversations/(?!" + convURL[strings.LastIndex(convURL, "/")+1:] + ")")
-	b.do("branch page", chromedp.WaitVisible(css("#branched-from")), waitText(".timeline", "cold northern wind"))
+	b.do("branch page", chromedp.WaitVisible(css("#branched-from")), waitText(".timeline", "cold northern wind"),
+		waitText(".timeline a.citation", "The Tramontane wind"))
 	b.screenshot("08-branch")
 	b.do("branch link", chromedp.Click(css("#branched-from a")), chromedp.WaitVisible(css("#branches a")))
 	if s := b.text(".timeline"); !strings.Contains(s, "AAPL trades at 189.50 USD.") {

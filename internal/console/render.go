@@ -58,6 +58,38 @@ var funcs = template.FuncMap{
 	// text extracts the text of a message's content (a string or chunks).
 	"text": contentText,
 	"eq2":  func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	// chunks splits a message's content into text, citations and files.
+	"chunks": contentChunks,
+}
+
+// chunk is one piece of a message's content, for the timeline.
+type chunk struct {
+	Text   string
+	URL    string // a citation's source
+	Title  string
+	FileID string // a generated file
+}
+
+func contentChunks(v any) []chunk {
+	switch c := v.(type) {
+	case string:
+		return []chunk{{Text: c}}
+	case []any:
+		var out []chunk
+		for _, x := range c {
+			m, _ := x.(map[string]any)
+			switch m["type"] {
+			case "text":
+				out = append(out, chunk{Text: str(m["text"])})
+			case "tool_reference":
+				out = append(out, chunk{URL: str(m["url"]), Title: str(m["title"])})
+			case "tool_file":
+				out = append(out, chunk{FileID: str(m["file_id"]), Title: str(m["file_name"])})
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func parsePages() (map[string]*template.Template, error) {
