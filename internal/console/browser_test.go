@@ -173,6 +173,14 @@ func (b *browser) screenshot(name string) {
 	if wide != "" {
 		b.t.Errorf("%s: the page is wider than the window: %s", name, wide)
 	}
+	// Every visible control has a label or an aria-label.
+	unlabeled, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll("input, select, textarea, button"))
+		.filter(e => e.type !== "hidden" && !(e.labels && e.labels.length) && !e.getAttribute("aria-label") &&
+			!e.getAttribute("aria-labelledby") && !(e.tagName === "BUTTON" && e.textContent.trim()))
+		.map(e => e.outerHTML.slice(0, 80)).join(" | ")`))
+	if unlabeled != "" {
+		b.t.Errorf("%s: controls without a label: %s", name, unlabeled)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
@@ -406,6 +414,11 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("search hits", waitText("#hits", "score"))
 	b.screenshot("10-library")
 
+	// Share the library with another workspace.
+	otherSecret, otherWS := e.otherKeyIn(t, "elsewhere")
+	b.do("share", chromedp.SendKeys(css("#sh-who"), otherWS), chromedp.Click(css(`form[data-action$="/share"] button`)))
+	b.eventually("shared", `document.body.innerText.includes(`+quote(otherWS+": Viewer")+`)`)
+
 	// Files: upload, download, delete.
 	b.do("files", chromedp.Navigate(e.url+"/console/files"), chromedp.WaitVisible(css("#dropzone")),
 		chromedp.SetUploadFiles(css("#doc-file"), []string{doc}))
@@ -464,10 +477,11 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("sign out", chromedp.Click(css("#signout")))
 	b.waitPath("/login$")
 	b.do("signed out", chromedp.Navigate(agentURL), chromedp.WaitVisible(css("#api_key")))
-	b.signIn(e.url, e.otherKey(t, "elsewhere"))
+	b.signIn(e.url, otherSecret)
 	if s := b.text("main"); strings.Contains(s, "Weather desk") {
 		t.Fatalf("another workspace sees the agent: %s", s)
 	}
+	b.do("shared library", chromedp.Navigate(e.url+"/console/libraries"), waitText("main", "Winds"))
 	b.do("other workspace", chromedp.Navigate(agentURL))
 	b.waitPath("^/console/agents/" + agentID + "$")
 	if s := b.text("main"); !strings.Contains(strings.ToLower(s), "not found") {

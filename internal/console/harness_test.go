@@ -122,6 +122,17 @@ func (e *env) apiPost(t *testing.T, path, body string) map[string]any {
 	return out
 }
 
+// otherKeyIn creates a key in another workspace and returns it with the
+// workspace's id.
+func (e *env) otherKeyIn(t *testing.T, workspace string) (string, string) {
+	t.Helper()
+	k, secret, err := e.app.Auth.Create(context.Background(), auth.CreateOptions{Workspace: workspace, Name: "other-" + workspace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret, k.WorkspaceID
+}
+
 // client is an HTTP client with a cookie jar that does not follow
 // redirects.
 func client() *http.Client {
