@@ -7,6 +7,7 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -139,8 +140,30 @@ func eval[T any](b *browser, expr string) T {
 }
 
 // waitJS waits until a JavaScript expression is truthy.
+// It evaluates the expression itself, every 50 ms, and ignores errors: an
+// evaluation can fail while a page the script navigated to replaces the
+// old one, which a single in-page poll does not survive.
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	check := chromedp.Evaluate[bool](`!!(` + expr + `)`)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(60 * time.Second)
+		var last error
+		for time.Now().Before(deadline) {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			ok, err := check(cctx, t)
+			cancel()
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			last = err
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return chromedp.Void{}, fmt.Errorf("timed out waiting for %s (last error: %v)", expr, last)
+	}
 }
 
 // waitText waits until the element's text contains s.
