@@ -430,6 +430,16 @@ func TestConsoleInChromium(t *testing.T) {
 		waitJS(`(function(){const s=document.querySelector('tr[data-doc] [data-status]');return s && s.textContent==='done'})()`),
 		chromedp.Click(css("[data-preview]")),
 		waitText("#preview", "cold, dry wind"),
+	)
+	// Drag and drop a second document onto the drop zone.
+	b.do("drop",
+		chromedp.Evaluate[chromedp.Void](`(function(){
+			const dt = new DataTransfer();
+			dt.items.add(new File(["The bora blows over the Adriatic."], "bora.txt", {type: "text/plain"}));
+			document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		})()`),
+		waitJS(`document.querySelector('#uploads progress[value="100"]')`),
+		waitJS(`(function(){const r=document.querySelectorAll('tr[data-doc] [data-status]');return r.length===2 && Array.from(r).every(s => s.textContent==='done')})()`),
 		chromedp.SendKeys(css("#lib-q"), "tramontane wind"),
 		chromedp.Click(css("#lib-search")),
 	)

@@ -381,3 +381,42 @@ func TestUsageRecorded(t *testing.T) {
 		t.Fatal("another workspace sees this workspace's usage")
 	}
 }
+
+// The conversation list filters by agent, metadata and date.
+func TestConversationFilters(t *testing.T) {
+	e := newEnv(t)
+	c := client()
+	signIn(t, c, e.url, e.key)
+	ag := e.apiPost(t, "/v1/agents", `{"name":"Filtered","model":"mistral-medium-latest"}`)
+	id := ag["id"].(string)
+	withAgent := e.apiPost(t, "/v1/conversations", `{"agent_id":"`+id+`","inputs":"one","metadata":{"team":"blue"}}`)
+	plain := e.apiPost(t, "/v1/conversations", `{"model":"mistral-medium-latest","inputs":"two","metadata":{"team":"red"}}`)
+	a, b := withAgent["conversation_id"].(string), plain["conversation_id"].(string)
+	today := time.Now().UTC().Format(time.DateOnly)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	for _, tc := range []struct {
+		query     string
+		has, hasn []string
+	}{
+		{"", []string{a, b}, nil},
+		{"agent_id=" + id, []string{a}, []string{b}},
+		{"meta_key=team&meta_value=red", []string{b}, []string{a}},
+		{"from=" + today + "&to=" + today, []string{a, b}, nil},
+		{"from=" + tomorrow, nil, []string{a, b}},
+	} {
+		res, page := get(t, c, e.url+"/console/conversations?"+tc.query)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", tc.query, res.StatusCode)
+		}
+		for _, want := range tc.has {
+			if !strings.Contains(page, want) {
+				t.Errorf("%q: %s missing", tc.query, want)
+			}
+		}
+		for _, not := range tc.hasn {
+			if strings.Contains(page, not) {
+				t.Errorf("%q: %s listed", tc.query, not)
+			}
+		}
+	}
+}
