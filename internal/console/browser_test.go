@@ -473,6 +473,17 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(css("#alias"), "prod"), chromedp.SetValue(css("#alias-version"), "0"),
 		chromedp.Click(css(`form[data-action$="/aliases"] button`)))
 	b.eventually("alias listed", `document.body.innerText.includes("prod → v0")`)
+	// Chat with the alias: version 0 needs no confirmation for web_search.
+	b.do("chat with an alias",
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+agentID+"&version=prod"),
+		chromedp.WaitVisible(css("#pg-input")),
+		chromedp.SendKeys(css("#pg-input"), "search by alias"),
+		chromedp.Click(css("#pg-send")),
+		waitText("#pg-log", "cold northern wind"),
+	)
+	if n := eval[int](b, `document.querySelectorAll('button[data-confirm]').length`); n != 0 {
+		t.Fatalf("version 0 (alias prod) asked for a confirmation")
+	}
 
 	// Usage: tokens per day and model, drawn server-side as SVG.
 	b.do("usage", chromedp.Navigate(e.url+"/console/usage"), chromedp.WaitVisible(css("#usage-chart rect")))
