@@ -517,6 +517,10 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("the cross-site post changed the agent: %s", s)
 	}
 
+	// Switch the active version back to 0 from the versions list.
+	b.do("make active", chromedp.Click(css(`button[aria-label="Make version 0 active"]`)))
+	b.eventually("version 0 active", `document.querySelector('.sub').innerText.includes('active version 0')`)
+
 	// Sign out; another workspace's key cannot see the agent.
 	b.do("sign out", chromedp.Click(css("#signout")))
 	b.waitPath("/login$")
