@@ -339,6 +339,18 @@ func TestConsoleInChromium(t *testing.T) {
 	b.screenshot("06-confirmation")
 	b.do("allowed", chromedp.Click(css(`button[data-confirm="allow"]`)), waitText("#pg-log", "cold northern wind"),
 		waitJS(`document.querySelector('.toolcard .tag.ok')`))
+	// Deny the next one: the model is told, and no search runs.
+	b.do("deny",
+		chromedp.SendKeys(css("#pg-input"), "search once more"),
+		chromedp.Click(css("#pg-send")),
+		waitJS(`document.querySelectorAll('button[data-confirm="deny"]:not([disabled])').length === 1`),
+		chromedp.Click(css(`button[data-confirm="deny"]:not([disabled])`)),
+		waitText("#pg-log", "Denied."),
+		waitText("#pg-status", "Done."),
+	)
+	if n := eval[int](b, `document.querySelectorAll('.toolcard').length`); n != 1 {
+		t.Fatalf("%d searches ran; the denied one must not", n)
+	}
 
 	// Generated images show inline; handoffs change the speaker.
 	painter := e.apiPost(t, "/v1/agents", `{"name":"Painter","model":"mistral-medium-latest","tools":[{"type":"image_generation"}]}`)
@@ -370,7 +382,14 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Click(css("#pg-stop")),
 		waitText("#pg-status", "Stopped."),
 		waitJS(`!document.querySelector('#pg-send').disabled`),
+		// The stopped run released the conversation: the next turn runs.
+		chromedp.SendKeys(css("#pg-input"), "refund status?"),
+		chromedp.Click(css("#pg-send")),
+		waitText("#pg-status", "Done."),
 	)
+	if s := b.text("#pg-log"); strings.Contains(s, "already running") || strings.Contains(s, "Error") {
+		t.Fatalf("after stopping: %s", s)
+	}
 	b.screenshot("16-handoff-stop")
 
 	// Versions: diff v0 and v1, and make v0 active again.
