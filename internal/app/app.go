@@ -112,7 +112,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
-	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Logger: logger,
+	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Sessions: db, Logger: logger,
 		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
 	if err != nil {
 		a.Close()

@@ -46,6 +46,8 @@ type Deps struct {
 	API http.Handler
 	// Libraries serves the retrieval preview (nil: no search box).
 	Libraries *library.Service
+	// Sessions keeps console sessions (nil: in memory, lost on restart).
+	Sessions store.SessionStore
 	// UsageStore holds the per-day usage the usage page charts (nil: no
 	// usage page).
 	UsageStore store.UsageStore
@@ -81,7 +83,7 @@ func New(d Deps) (*Console, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	c := &Console{Deps: d, mux: http.NewServeMux(), sessions: newSessions(d.IdleTimeout, d.MaxAge, d.Now)}
+	c := &Console{Deps: d, mux: http.NewServeMux(), sessions: newSessions(d.Sessions, d.IdleTimeout, d.MaxAge, d.Now)}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -201,7 +203,7 @@ func (c *Console) signedIn(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ss *session
 		if ck, err := r.Cookie(sessionCookie); err == nil {
-			ss = c.sessions.get(ck.Value)
+			ss = c.sessions.get(r.Context(), ck.Value)
 		}
 		if ss == nil {
 			c.toLogin(w, r, "")
@@ -209,7 +211,7 @@ func (c *Console) signedIn(next http.HandlerFunc) http.Handler {
 		}
 		p, err := c.Auth.AuthenticateHash(r.Context(), ss.keyHash)
 		if err != nil {
-			c.sessions.removeKey(ss.keyHash)
+			c.sessions.removeKey(r.Context(), ss.keyHash)
 			c.clearCookie(w, r, sessionCookie)
 			c.toLogin(w, r, "Your session ended: "+errorMessage(err)+".")
 			return
@@ -257,7 +259,7 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name strin
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
-	if ck, err := r.Cookie(sessionCookie); err == nil && c.sessions.get(ck.Value) != nil {
+	if ck, err := r.Cookie(sessionCookie); err == nil && c.sessions.get(r.Context(), ck.Value) != nil {
 		http.Redirect(w, r, Prefix+"/agents", http.StatusSeeOther)
 		return
 	}
@@ -289,7 +291,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.loginForm(w, r, http.StatusUnauthorized, msg)
 		return
 	}
-	ss := c.sessions.create(auth.Hash(key), p.KeyName)
+	ss, err := c.sessions.create(r.Context(), auth.Hash(key), p.KeyName)
+	if err != nil {
+		c.Logger.Error("console: session", "error", err)
+		c.loginForm(w, r, http.StatusServiceUnavailable, "Sign-in failed: sessions cannot be stored right now.")
+		return
+	}
 	c.clearCookie(w, r, loginCookie)
 	c.setCookie(w, r, sessionCookie, ss.id, c.MaxAge)
 	http.Redirect(w, r, Prefix+"/agents", http.StatusSeeOther)
@@ -297,7 +304,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	if ss := current(r); ss != nil {
-		c.sessions.remove(ss.id)
+		c.sessions.remove(r.Context(), ss.id)
 	}
 	c.clearCookie(w, r, sessionCookie)
 	http.Redirect(w, r, Prefix+"/login", http.StatusSeeOther)

@@ -232,10 +232,18 @@ func (c *clock) add(d time.Duration) {
 }
 
 func TestSessionsExpire(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { testSessionsExpire(t, false) })
+	t.Run("database", func(t *testing.T) { testSessionsExpire(t, true) })
+}
+
+func testSessionsExpire(t *testing.T, inDB bool) {
 	e := newEnv(t)
 	clk := &clock{t: time.Now()}
-	con, err := console.New(console.Deps{Auth: e.app.Auth, API: e.app.Handler, Now: clk.Now,
-		IdleTimeout: 10 * time.Minute, MaxAge: time.Hour})
+	d := console.Deps{Auth: e.app.Auth, API: e.app.Handler, Now: clk.Now, IdleTimeout: 10 * time.Minute, MaxAge: time.Hour}
+	if inDB {
+		d.Sessions = e.app.Store
+	}
+	con, err := console.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,5 +426,38 @@ func TestConversationFilters(t *testing.T) {
 				t.Errorf("%q: %s listed", tc.query, not)
 			}
 		}
+	}
+}
+
+// Sessions kept in the database survive a restart (a new console on the
+// same store), and signing out ends them there too.
+func TestSessionsSurviveRestart(t *testing.T) {
+	e := newEnv(t)
+	c := client()
+	csrf := signIn(t, c, e.url, e.key)
+	con, err := console.New(console.Deps{Auth: e.app.Auth, API: e.app.Handler, Sessions: e.app.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := httptest.NewServer(con)
+	defer restarted.Close()
+	// The cookie is scoped to the host, not the port: copy it over.
+	u, _ := url.Parse(e.url)
+	u2, _ := url.Parse(restarted.URL)
+	c.Jar.SetCookies(u2, c.Jar.Cookies(u))
+	if res, _ := get(t, c, restarted.URL+"/console/agents"); res.StatusCode != http.StatusOK {
+		t.Fatalf("after a restart: %d", res.StatusCode)
+	}
+	old := c.Jar.Cookies(u)
+	res, err := c.PostForm(restarted.URL+"/console/logout", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	// Replaying the old cookie on the first instance fails: the session is
+	// gone from the database.
+	c.Jar.SetCookies(u, old)
+	if res, _ := get(t, c, e.url+"/console/agents"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signed out on one instance, still in on the other: %d", res.StatusCode)
 	}
 }
