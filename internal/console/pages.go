@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 )
@@ -231,14 +230,4 @@ func str(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys(m obj) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

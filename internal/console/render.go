@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -53,11 +52,8 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprint(v)
 	},
-	"str":   func(v any) string { return fmt.Sprint(v) },
-	"upper": strings.ToUpper,
-	// text extracts the text of a message's content (a string or chunks).
-	"text": contentText,
-	"eq2":  func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"str": func(v any) string { return fmt.Sprint(v) },
+	"eq2": func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
 	// chunks splits a message's content into text, citations and files.
 	"chunks": contentChunks,
 }
@@ -130,24 +126,4 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	title := http.StatusText(status)
 	c.render(w, r, status, "error", page{Title: title, Error: errorMessage(err)})
-}
-
-// contentText flattens a message content (a string, or a list of chunks)
-// to its text.
-func contentText(v any) string {
-	switch c := v.(type) {
-	case string:
-		return c
-	case []any:
-		var b strings.Builder
-		for _, ch := range c {
-			if m, ok := ch.(map[string]any); ok {
-				if t, ok := m["text"].(string); ok {
-					b.WriteString(t)
-				}
-			}
-		}
-		return b.String()
-	}
-	return ""
 }
