@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // browser is one Chromium tab for a test.
@@ -308,8 +309,8 @@ func TestConsoleInChromium(t *testing.T) {
 	// A function call: type its result in the form and continue.
 	b.do("function call",
 		chromedp.Click(css("#pg-new")),
-		chromedp.SendKeys(css("#pg-input"), "price of AAPL?"),
-		chromedp.Click(css("#pg-send")),
+		// The keyboard alone: Enter sends.
+		chromedp.SendKeys(css("#pg-input"), "price of AAPL?"+kb.Enter),
 		chromedp.WaitVisible(css(".result-form textarea")),
 		chromedp.SendKeys(css(".result-form textarea"), "189.50 USD"),
 		chromedp.Click(css(".result-form button")),
@@ -482,6 +483,12 @@ func TestConsoleInChromium(t *testing.T) {
 	b.screenshot("17-files")
 	b.do("delete file", chromedp.Click(css(`button[aria-label="Delete winds.md"]`)))
 	b.eventually("file deleted", `!document.querySelector('a[download="winds.md"]') && document.querySelector('a[download]')`)
+
+	// Keyboard: the first Tab reaches the skip link, which moves focus to
+	// the main content.
+	b.do("skip link", chromedp.Navigate(e.url+"/console/agents"), chromedp.WaitVisible(css("#new-agent")),
+		chromedp.KeyEvent(kb.Tab), waitJS(`document.activeElement && document.activeElement.classList.contains('skip')`),
+		chromedp.KeyEvent(kb.Enter), waitJS(`location.hash === '#main'`))
 
 	// Agents: search, and an alias.
 	b.do("agent search", chromedp.Navigate(e.url+"/console/agents?q=Paint"), chromedp.WaitVisible(css("table")))
