@@ -66,6 +66,7 @@ type Console struct {
 	Deps
 	mux      *http.ServeMux
 	sessions *sessions
+	throttle *throttle
 	pages    map[string]*template.Template
 }
 
@@ -83,7 +84,8 @@ func New(d Deps) (*Console, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	c := &Console{Deps: d, mux: http.NewServeMux(), sessions: newSessions(d.Sessions, d.IdleTimeout, d.MaxAge, d.Now)}
+	c := &Console{Deps: d, mux: http.NewServeMux(), sessions: newSessions(d.Sessions, d.IdleTimeout, d.MaxAge, d.Now),
+		throttle: &throttle{max: 10, window: time.Minute, failed: map[string][]time.Time{}}}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -281,9 +283,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, "missing or wrong sign-in token")
 		return
 	}
+	if !c.throttle.allow(clientIP(r), c.Now()) {
+		c.loginForm(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from this address; wait a minute.")
+		return
+	}
 	key := strings.TrimSpace(r.PostFormValue("api_key"))
 	p, err := c.Auth.Authenticate(r.Context(), "Bearer "+key)
 	if err != nil || key == "" {
+		c.throttle.fail(clientIP(r), c.Now())
 		msg := "Sign-in failed: this key is not valid."
 		if err != nil && !errors.Is(err, context.Canceled) {
 			msg = "Sign-in failed: " + errorMessage(err) + "."

@@ -461,3 +461,27 @@ func TestSessionsSurviveRestart(t *testing.T) {
 		t.Fatalf("signed out on one instance, still in on the other: %d", res.StatusCode)
 	}
 }
+
+// Failed sign-ins from one address are throttled.
+func TestSignInThrottle(t *testing.T) {
+	e := newEnv(t)
+	c := client()
+	try := func(key string) int {
+		_, page := get(t, c, e.url+"/console/login")
+		tok := loginTokenRE.FindStringSubmatch(page)[1]
+		res, err := c.PostForm(e.url+"/console/login", url.Values{"csrf": {tok}, "api_key": {key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 10 {
+		if got := try("wrong-key-0123456789"); got != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, got)
+		}
+	}
+	if got := try(e.key); got != http.StatusTooManyRequests {
+		t.Fatalf("after 10 failures: %d", got)
+	}
+}
