@@ -255,6 +255,8 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(css("#f-name"), "Weather desk"),
 		chromedp.SendKeys(css("#f-description"), "Answers with sources"),
 		chromedp.SendKeys(css("#f-instructions"), "Be concise and cite your sources."),
+		chromedp.SendKeys(css("#f-temperature"), "0.3"),
+		chromedp.SendKeys(css("#f-more-args"), `{"random_seed": 7}`),
 		chromedp.Click(css("#t-web_search")),
 		chromedp.Click(css("#add-function")),
 		chromedp.SendKeys(css(".fn-name"), "get_stock_price"),
@@ -280,6 +282,9 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if s := b.text("main"); !strings.Contains(s, "get_stock_price") || !strings.Contains(s, "web_search") {
 		t.Fatalf("agent page lacks its tools: %s", s)
+	}
+	if s := eval[string](b, `document.querySelector('main details pre').textContent`); !strings.Contains(s, `"random_seed": 7`) || !strings.Contains(s, `"temperature": 0.3`) {
+		t.Fatalf("completion arguments not saved: %s", s)
 	}
 	b.screenshot("03-agent")
 

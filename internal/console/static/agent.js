@@ -70,7 +70,13 @@
 
   if (existing) {
     const ca = existing.completion_args || {};
-    for (const k of ["temperature", "top_p", "max_tokens"]) if (ca[k] !== undefined && ca[k] !== null) form.elements[k].value = ca[k];
+    const more = {};
+    for (const k in ca) {
+      if (ca[k] === undefined || ca[k] === null) continue;
+      if (["temperature", "top_p", "max_tokens"].indexOf(k) >= 0) form.elements[k].value = ca[k];
+      else more[k] = ca[k];
+    }
+    if (Object.keys(more).length) form.elements.more_args.value = JSON.stringify(more);
     setMulti(form.elements.handoffs, existing.handoffs);
     const confirm = [];
     for (const t of existing.tools || []) {
@@ -123,7 +129,17 @@
       errBox.focus();
       return;
     }
-    const ca = {};
+    let ca = {};
+    if (f.more_args.value.trim()) {
+      try {
+        ca = JSON.parse(f.more_args.value);
+        if (!ca || typeof ca !== "object" || Array.isArray(ca)) throw new Error("not an object");
+      } catch (e) {
+        errBox.textContent = "More completion arguments must be a JSON object (" + e.message + ").";
+        errBox.hidden = false;
+        return;
+      }
+    }
     if (f.temperature.value !== "") ca.temperature = Number(f.temperature.value);
     if (f.top_p.value !== "") ca.top_p = Number(f.top_p.value);
     if (f.max_tokens.value !== "") ca.max_tokens = parseInt(f.max_tokens.value, 10);
