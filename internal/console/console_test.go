@@ -370,13 +370,18 @@ func TestUsageRecorded(t *testing.T) {
 			t.Fatalf("run: %d %s", res.StatusCode, body)
 		}
 	}
+	// A stateless completion counts too.
+	if res, body := send(t, c, "POST", e.url+"/console/api/v1/chat/completions", csrf, e.url,
+		`{"model":"mistral-medium-latest","messages":[{"role":"user","content":"count me too"}]}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("completion: %d %s", res.StatusCode, body)
+	}
 	day := time.Now().UTC().Format(time.DateOnly)
 	p, err := e.app.Auth.Authenticate(context.Background(), "Bearer "+e.key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows, err := e.app.Store.ListUsage(context.Background(), p.WorkspaceID, day, day)
-	if err != nil || len(rows) != 1 || rows[0].Requests != 2 || rows[0].Model != "mistral-medium-latest" || rows[0].CompletionTokens == 0 {
+	if err != nil || len(rows) != 1 || rows[0].Requests != 3 || rows[0].Model != "mistral-medium-latest" || rows[0].CompletionTokens == 0 {
 		t.Fatalf("usage rows %+v, %v", rows, err)
 	}
 	_, page := get(t, c, e.url+"/console/usage")
