@@ -204,8 +204,15 @@ func (c *Console) conversationPage(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
+	agentName := ""
+	if aid := str(cv["agent_id"]); aid != "" {
+		var a obj
+		if err := c.call(r, "GET", "/v1/agents/"+url.PathEscape(aid), nil, &a); err == nil {
+			agentName = str(a["name"]) // a deleted agent leaves its id alone
+		}
+	}
 	c.render(w, r, http.StatusOK, "conversation", page{Title: "Conversation " + id, Nav: "conversations", Data: obj{
-		"Conversation": cv, "Entries": hist["entries"], "Branches": branches,
+		"Conversation": cv, "Entries": hist["entries"], "Branches": branches, "AgentName": agentName,
 	}})
 }
 
