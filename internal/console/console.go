@@ -134,8 +134,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// API answers (JSON, downloads) are never pages with powers.
 		h.Set("Content-Security-Policy", "default-src 'none'; sandbox; frame-ancestors 'none'")
 	} else {
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+
-			"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", pageCSP)
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
@@ -146,6 +145,11 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mux.ServeHTTP(w, r)
 }
+
+// pageCSP is the Content-Security-Policy of the console's pages: scripts,
+// styles and everything else from the console itself, nothing inline.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Redirect sends "/" to the console.
 func Redirect(w http.ResponseWriter, r *http.Request) {
@@ -183,10 +187,13 @@ func sameOrigin(r *http.Request) bool {
 // refuse answers 403 to a request that failed the CSRF checks.
 func (c *Console) refuse(w http.ResponseWriter, r *http.Request, why string) {
 	c.Logger.Warn("console: refused", "path", r.URL.Path, "reason", why)
-	if strings.HasPrefix(r.URL.Path, Prefix+"/api/") || r.Header.Get(csrfHeader) != "" {
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		http.Error(w, why, http.StatusForbidden)
 		return
 	}
+	// A browser's form post: answer with a page (an API path's sandboxing
+	// policy would hide its styles).
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	c.render(w, r, http.StatusForbidden, "error", page{Title: "Refused", Error: "This request was refused: " + why + ". Reload the page and try again."})
 }
 
