@@ -1,7 +1,7 @@
 -- Connectors (registered MCP servers) and their named credentials. Headers
 -- and credential secrets are sealed with AES-GCM before they reach the
 -- database (internal/connector); these columns never hold clear text.
--- Numbered 10 to leave room for other migrations merged meanwhile.
+-- (The next number after the console sessions, 00015.)
 
 -- +goose Up
 CREATE TABLE connectors (
