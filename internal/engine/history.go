@@ -105,7 +105,9 @@ func (r *run) tools() *toolSet {
 // request builds the model request from the history.
 func (r *run) request(upstream string) (*model.Request, *toolSet) {
 	ts := r.tools()
-	req := &model.Request{Model: upstream, Tools: ts.defs}
+	// The conversation id lets the provider reuse the encoded history
+	// (model.Request.CacheKey); Messages builds a fresh slice each time.
+	req := &model.Request{Model: upstream, Tools: ts.defs, CacheKey: r.conv.ID}
 	if r.actor.Instr != "" {
 		req.Messages = append(req.Messages, model.Message{Role: "system", Content: r.actor.Instr})
 	}
