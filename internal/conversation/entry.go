@@ -73,7 +73,9 @@ type private struct {
 // Encode returns the stored form of e: its wire JSON plus the private
 // fields under "_tramontane".
 func Encode(e *Entry) ([]byte, error) {
-	b, err := json.Marshal(e)
+	// MarshalJSON's output is already compact: calling it directly saves
+	// json.Marshal's second pass over it (same bytes).
+	b, err := e.MarshalJSON()
 	if err != nil || e.ForModel == "" {
 		return b, err
 	}
