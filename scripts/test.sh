@@ -19,6 +19,9 @@ echo "== go vet"
 go vet ./...
 echo "== go test"
 go test -count=1 ./...
+echo "== benchmarks (each once: they must keep compiling and running; figures live in docs/benchmarks.md)"
+go test -run='^$' -bench=. -benchtime=1x ./internal/app ./internal/auth ./internal/conversation \
+  ./internal/engine ./internal/httpapi ./internal/model/openai ./internal/store/sqlstore
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 echo "== SDK conformance"

@@ -139,6 +139,9 @@ func run(o options) error {
 		fmt.Fprintln(os.Stderr, "starting LiteLLM (this takes a while) ...")
 		if s.lite, err = startLiteLLM(dir, o.litellm, upURL); err != nil {
 			liteNote = "LiteLLM: failed to start: " + err.Error()
+			if b, rerr := os.ReadFile(filepath.Join(dir, "litellm.log")); rerr == nil {
+				fmt.Fprintf(os.Stderr, "litellm.log:\n%s\n", tail(b, 2000))
+			}
 		} else {
 			liteNote = "LiteLLM: " + liteVersion(o.litellm) + ", 1 worker, master key, no database"
 		}
@@ -192,7 +195,7 @@ func startLiteLLM(dir, bin, upURL string) (*proc, error) {
 	port, _ := freePort()
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	return start("litellm", dir, bin, []string{"--config", cfg, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--num_workers", "1"},
-		[]string{"LITELLM_LOCAL_MODEL_COST_MAP=True", "LITELLM_TELEMETRY=False", "DATABASE_URL="}, url, "/health/liveliness", 3*time.Minute)
+		[]string{"LITELLM_LOCAL_MODEL_COST_MAP=True", "LITELLM_TELEMETRY=False", "!DATABASE_URL"}, url, "/health/liveliness", 3*time.Minute)
 }
 
 func liteVersion(bin string) string {
@@ -206,4 +209,11 @@ func liteVersion(bin string) string {
 		}
 	}
 	return "version unknown"
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }

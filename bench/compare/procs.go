@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +34,9 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// start runs bin with args and env (added to the environment), logging to
-// a file in dir, and waits until GET url+ready answers 2xx.
+// start runs bin with args and env (added to the environment; "!NAME"
+// removes NAME from it), logging to a file in dir, and waits until GET
+// url+ready answers 2xx.
 func start(name, dir, bin string, args, env []string, url, ready string, wait time.Duration) (*proc, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
@@ -42,7 +44,7 @@ func start(name, dir, bin string, args, env []string, url, ready string, wait ti
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = environ(env)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -148,4 +150,17 @@ func goBuild(ctx context.Context, dir string, pkgs ...string) error {
 		}
 	}
 	return nil
+}
+
+// environ is the process environment with env applied (see start).
+func environ(env []string) []string {
+	out := os.Environ()
+	for _, e := range env {
+		if name, ok := strings.CutPrefix(e, "!"); ok {
+			out = slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
