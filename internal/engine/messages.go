@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 
 	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/model"
@@ -26,17 +27,24 @@ type msgBuilder struct {
 	out      []model.Message
 	names    map[string]string // tool_call_id → function name
 	deferred []model.Message   // results of calls answered inline
+	// out[:frozen] may have been handed out: attach copies out before
+	// changing one of them.
+	frozen int
 }
 
 // msgState is a builder's state after the first n entries of a history
-// (lastID is the n-th entry's id) for the given instructions. It is
-// immutable: extending it copies it first, so that no slice handed to a
-// provider (which may keep it, see model.Request.CacheKey) ever changes.
+// (lastID is the n-th entry's id) for the given instructions. No message
+// it holds ever changes, so that no slice handed to a provider (which may
+// keep it, see model.Request.CacheKey) changes either. The first extension
+// of a state without deferred results may append to its array in place
+// (nobody has seen the elements past its length); any other extension
+// copies it first.
 type msgState struct {
-	instr  string
-	n      int
-	lastID string
-	b      msgBuilder
+	instr   string
+	n       int
+	lastID  string
+	b       msgBuilder
+	claimed atomic.Bool // an extension appended in place
 }
 
 // usable reports whether s describes a prefix of history for instr.
@@ -54,10 +62,14 @@ func (r *run) messages() []model.Message {
 	var b msgBuilder
 	start := 0
 	if s := r.msgs; s.usable(r.actor.Instr, r.history) {
-		b = msgBuilder{
-			out:      slices.Grow(slices.Clone(s.b.out), len(r.history)-s.n+len(s.b.deferred)+4),
-			names:    maps.Clone(s.b.names), // never nil: states come from builders
-			deferred: slices.Clone(s.b.deferred),
+		if len(s.b.deferred) == 0 && s.claimed.CompareAndSwap(false, true) {
+			b = msgBuilder{out: s.b.out, names: maps.Clone(s.b.names), frozen: len(s.b.out)}
+		} else {
+			b = msgBuilder{
+				out:      slices.Grow(slices.Clone(s.b.out), len(r.history)-s.n+len(s.b.deferred)+4),
+				names:    maps.Clone(s.b.names), // never nil: states come from builders
+				deferred: slices.Clone(s.b.deferred),
+			}
 		}
 		start = s.n
 	} else {
@@ -70,7 +82,7 @@ func (r *run) messages() []model.Message {
 	if n := len(r.history); n > 0 && !hasPending(r.history[start:]) {
 		// The state before the final flush: later entries continue from it.
 		st := &msgState{instr: r.actor.Instr, n: n, lastID: r.history[n-1].ID,
-			b: msgBuilder{out: b.out[:len(b.out):len(b.out)], names: b.names, deferred: slices.Clone(b.deferred)}}
+			b: msgBuilder{out: b.out, names: b.names, deferred: slices.Clone(b.deferred)}}
 		r.msgs = st
 	} else {
 		r.msgs = nil
@@ -102,6 +114,10 @@ func (b *msgBuilder) flush() {
 // message, if it is an assistant turn not yet answered.
 func (b *msgBuilder) attach() *model.Message {
 	if n := len(b.out); n > 0 && b.out[n-1].Role == "assistant" {
+		if n-1 < b.frozen {
+			b.out = slices.Grow(slices.Clone(b.out), 8)
+			b.frozen = 0
+		}
 		return &b.out[n-1]
 	}
 	b.out = append(b.out, model.Message{Role: "assistant"})

@@ -55,6 +55,7 @@ func TestIncrementalMessages(t *testing.T) {
 		r := &run{Prepared: &Prepared{actor: &actor{Instr: []string{"", "be brief"}[trial%2]}}}
 		var handed [][]model.Message
 		var copies [][]model.Message
+		var states []*msgState
 		for n := 0; n < len(full); {
 			n += 1 + rng.IntN(4)
 			n = min(n, len(full))
@@ -62,7 +63,15 @@ func TestIncrementalMessages(t *testing.T) {
 			if rng.IntN(10) == 0 {
 				r.actor = &actor{Instr: "another agent"} // a handoff changes the system message
 			}
+			if len(states) > 0 && rng.IntN(4) == 0 {
+				// An earlier state again, as after a failed or store=false
+				// run: it may have been extended in place already.
+				r.msgs = states[rng.IntN(len(states))]
+			}
 			got := r.messages()
+			if r.msgs != nil {
+				states = append(states, r.msgs)
+			}
 			var want []model.Message
 			if r.actor.Instr != "" {
 				want = append(want, model.Message{Role: "system", Content: r.actor.Instr})
@@ -117,12 +126,15 @@ func benchHistory(n int) []conversation.Entry {
 func benchMessages(b *testing.B, n int, incremental bool) {
 	h := benchHistory(n + 2)
 	prev := &run{Prepared: &Prepared{actor: &actor{Instr: "be brief"}, history: h[:n]}}
-	prev.messages() // the previous turn's state (immutable, so shared by every iteration)
+	prev.messages() // the previous turn's state
 	b.ReportAllocs()
 	for b.Loop() {
 		r := &run{Prepared: &Prepared{actor: prev.actor, history: h}}
 		if incremental {
-			r.msgs = prev.msgs
+			// A fresh copy of the state, so that each turn may extend it
+			// in place as a real turn does.
+			s := prev.msgs
+			r.msgs = &msgState{instr: s.instr, n: s.n, lastID: s.lastID, b: s.b}
 		}
 		r.messages()
 	}
