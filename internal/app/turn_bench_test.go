@@ -41,9 +41,12 @@ data: [DONE]
 
 // benchApp is a full server (SQLite in a temp dir) whose model upstream is
 // a canned answer on loopback.
-func benchApp(b *testing.B) *App {
+func benchApp(b testing.TB) *App { return benchAppWith(b, cannedUpstream()) }
+
+// benchAppWith is benchApp with another upstream.
+func benchAppWith(b testing.TB, upstream http.Handler) *App {
 	b.Helper()
-	upSrv := httptest.NewServer(cannedUpstream())
+	upSrv := httptest.NewServer(upstream)
 	b.Cleanup(upSrv.Close)
 	c := config.Defaults()
 	c.DataDir, c.Addr, c.BootstrapKey = b.TempDir(), "127.0.0.1:0", benchKey
@@ -70,7 +73,7 @@ func benchCall(b *testing.B, a *App, target, body string) []byte {
 
 // seedConversation writes a conversation of size alternating user and
 // assistant messages straight to the store.
-func seedConversation(b *testing.B, s store.Store, size, n int) string {
+func seedConversation(b testing.TB, s store.Store, size, n int) string {
 	ctx := context.Background()
 	ws, err := s.EnsureWorkspace(ctx, "default")
 	if err != nil {

@@ -88,8 +88,11 @@ var sharedTransport = newTransport()
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	// Keep a connection per concurrent call to the usual single upstream:
+	// past MaxIdleConnsPerHost, finished calls close their connection and
+	// the next ones pay for a new one.
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 512
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ExpectContinueTimeout = time.Second
