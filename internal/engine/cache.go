@@ -22,10 +22,18 @@ import (
 // serialised (run leases), so two runs never append to one array at once.
 type historyCache struct {
 	mu    sync.Mutex
-	max   int
+	max   int // conversations
 	ll    *list.List
 	items map[string]*list.Element
+	// total counts the cached entries; past maxEntries the least recently
+	// used conversations go, so that a few very long conversations cannot
+	// hold unbounded memory.
+	total, maxEntries int
 }
+
+// maxCachedEntries bounds the entries of all cached histories together
+// (a few hundred MB at most for typical entries).
+const maxCachedEntries = 250_000
 
 type cacheItem struct {
 	id      string
@@ -34,7 +42,7 @@ type cacheItem struct {
 }
 
 func newHistoryCache(max int) *historyCache {
-	return &historyCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+	return &historyCache{max: max, maxEntries: maxCachedEntries, ll: list.New(), items: map[string]*list.Element{}}
 }
 
 // get returns the cached history if it has exactly n entries.
@@ -50,8 +58,7 @@ func (c *historyCache) get(id string, n int) ([]conversation.Entry, bool) {
 	}
 	it := el.Value.(*cacheItem)
 	if len(it.entries) != n {
-		c.ll.Remove(el)
-		delete(c.items, id)
+		c.remove(el)
 		return nil, false
 	}
 	c.ll.MoveToFront(el)
@@ -88,16 +95,24 @@ func (c *historyCache) put(id string, history []conversation.Entry, msgs *msgSta
 	defer c.mu.Unlock()
 	if el, ok := c.items[id]; ok {
 		it := el.Value.(*cacheItem)
+		c.total += len(history) - len(it.entries)
 		it.entries, it.msgs = history, msgs
 		c.ll.MoveToFront(el)
-		return
+	} else {
+		c.items[id] = c.ll.PushFront(&cacheItem{id: id, entries: history, msgs: msgs})
+		c.total += len(history)
 	}
-	c.items[id] = c.ll.PushFront(&cacheItem{id: id, entries: history, msgs: msgs})
-	for c.ll.Len() > c.max {
-		last := c.ll.Back()
-		c.ll.Remove(last)
-		delete(c.items, last.Value.(*cacheItem).id)
+	for c.ll.Len() > 1 && (c.ll.Len() > c.max || c.total > c.maxEntries) {
+		c.remove(c.ll.Back())
 	}
+}
+
+// remove drops one item; c.mu is held.
+func (c *historyCache) remove(el *list.Element) {
+	it := el.Value.(*cacheItem)
+	c.ll.Remove(el)
+	delete(c.items, it.id)
+	c.total -= len(it.entries)
 }
 
 func (c *historyCache) drop(id string) {
@@ -107,8 +122,7 @@ func (c *historyCache) drop(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[id]; ok {
-		c.ll.Remove(el)
-		delete(c.items, id)
+		c.remove(el)
 	}
 }
 
