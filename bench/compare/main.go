@@ -8,6 +8,7 @@
 //
 //	go run ./bench/compare                  # everything, LiteLLM if installed
 //	go run ./bench/compare -setup-litellm   # first install LiteLLM into bench/compare/.venv
+//	go run ./bench/compare -baseline old/tramontane   # also an older build, same run
 //
 // It prints one table. Ratios between rows of one run are what to read on
 // a busy machine; absolute figures need a quiet one.
@@ -37,6 +38,7 @@ type options struct {
 	levels                    []int
 	limit                     time.Duration
 	litellm                   string
+	baseline                  string
 }
 
 func main() {
@@ -48,6 +50,7 @@ func main() {
 	flag.IntVar(&o.streams, "streams", 1000, "concurrent idle streams for the per-stream memory figure (0: skip)")
 	flag.DurationVar(&o.limit, "limit", 20*time.Second, "time bound of one row")
 	flag.StringVar(&o.litellm, "litellm", "bench/compare/.venv/bin/litellm", "LiteLLM executable")
+	flag.StringVar(&o.baseline, "baseline", "", "also measure this tramontane binary (e.g. built from an older commit) in the same run")
 	setup := flag.Bool("setup-litellm", false, "install litellm[proxy] into bench/compare/.venv first")
 	flag.Parse()
 	for _, f := range strings.Split(*levels, ",") {
@@ -87,12 +90,13 @@ func setupLiteLLM() error {
 
 // servers are the processes under test.
 type servers struct {
-	up, tram, lite *proc
-	dir            string
+	up, tram, base, lite *proc
+	dir                  string
 }
 
 func (s *servers) stop() {
 	s.lite.stop()
+	s.base.stop()
 	s.tram.stop()
 	s.up.stop()
 }
@@ -126,13 +130,26 @@ func run(o options) error {
 		[]string{"-addr", fmt.Sprintf("127.0.0.1:%d", upPort), "-quiet", "-no-record", "-script", script}, nil, upURL, "/healthz", 30*time.Second); err != nil {
 		return err
 	}
-	trPort, _ := freePort()
-	trURL := fmt.Sprintf("http://127.0.0.1:%d", trPort)
-	if s.tram, err = start("tramontane", dir, filepath.Join(dir, "tramontane"), []string{"serve"}, []string{
-		"TRAMONTANE_ADDR=" + fmt.Sprintf("127.0.0.1:%d", trPort), "TRAMONTANE_DATA_DIR=" + data,
-		"TRAMONTANE_BOOTSTRAP_KEY=" + key, "TRAMONTANE_UPSTREAM_URL=" + upURL + "/v1",
-	}, trURL, "/healthz", 60*time.Second); err != nil {
+	trURL := ""
+	if s.tram, trURL, err = startTramontane("tramontane", dir, filepath.Join(dir, "tramontane"), data, upURL); err != nil {
 		return err
+	}
+	targets := []target{{name: "Tramontane", url: trURL, seeds: seeds}}
+	if o.baseline != "" {
+		bin, err := filepath.Abs(o.baseline)
+		if err != nil {
+			return err
+		}
+		baseData := filepath.Join(dir, "data-baseline")
+		baseSeeds, err := seed(baseData, options{levels: o.levels, n: o.n, warmup: o.warmup, longN: o.longN})
+		if err != nil {
+			return err
+		}
+		var baseURL string
+		if s.base, baseURL, err = startTramontane("tramontane-baseline", dir, bin, baseData, upURL); err != nil {
+			return err
+		}
+		targets = append(targets, target{name: "Tramontane (baseline)", url: baseURL, seeds: baseSeeds})
 	}
 	liteNote := "LiteLLM: not available (go run ./bench/compare -setup-litellm installs it into bench/compare/.venv)"
 	if _, err := os.Stat(o.litellm); err == nil {
@@ -149,7 +166,7 @@ func run(o options) error {
 
 	t := &table{}
 	idle := map[string]float64{}
-	for _, p := range []*proc{s.up, s.tram, s.lite} {
+	for _, p := range []*proc{s.up, s.tram, s.base, s.lite} {
 		if p != nil {
 			idle[p.name], _ = p.rss()
 		}
@@ -162,17 +179,21 @@ func run(o options) error {
 			return err
 		}
 	}
-	if err := rows(o, s, upURL, trURL, seeds, t); err != nil {
+	if err := rows(o, s, upURL, targets, t); err != nil {
 		return err
 	}
 
 	fmt.Printf("Side-by-side benchmark, %s, %d CPUs, %s/%s, Go %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Printf("Every server a separate process on 127.0.0.1; one load generator (this process, keep-alive); Tramontane on SQLite.\n%s\n\n", liteNote)
+	fmt.Printf("Every server a separate process on 127.0.0.1; one load generator (this process, keep-alive); Tramontane on SQLite.\n%s\n", liteNote)
+	if o.baseline != "" {
+		fmt.Printf("Baseline: %s\n", o.baseline)
+	}
+	fmt.Println()
 	t.print()
 	fmt.Println()
 	fmt.Println("| process | RSS idle | RSS after the run | peak RSS |")
 	fmt.Println("|---|---|---|---|")
-	for _, p := range []*proc{s.up, s.tram, s.lite} {
+	for _, p := range []*proc{s.up, s.tram, s.base, s.lite} {
 		if p == nil {
 			continue
 		}
@@ -184,6 +205,21 @@ func run(o options) error {
 		fmt.Println(perStream)
 	}
 	return nil
+}
+
+// startTramontane serves the binary bin on a free port with its data in
+// data, routing every model to the upstream.
+func startTramontane(name, dir, bin, data, upURL string) (*proc, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, "", err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	p, err := start(name, dir, bin, []string{"serve"}, []string{
+		"TRAMONTANE_ADDR=" + fmt.Sprintf("127.0.0.1:%d", port), "TRAMONTANE_DATA_DIR=" + data,
+		"TRAMONTANE_BOOTSTRAP_KEY=" + key, "TRAMONTANE_UPSTREAM_URL=" + upURL + "/v1",
+	}, url, "/healthz", 60*time.Second)
+	return p, url, err
 }
 
 func startLiteLLM(dir, bin, upURL string) (*proc, error) {

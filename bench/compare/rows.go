@@ -129,9 +129,17 @@ func shortTurns(trURL string, q *queue, conc int, stream bool) func(w, i int) (t
 	}
 }
 
+// target is one Tramontane server under test and its seeded conversations.
+type target struct {
+	name  string // "Tramontane", or "Tramontane (baseline)"
+	url   string
+	seeds *seeded
+}
+
 // rows measures every row into t.
-func rows(o options, s *servers, upURL, trURL string, seeds *seeded, t *table) error {
+func rows(o options, s *servers, upURL string, targets []target, t *table) error {
 	chatURL := upURL + "/v1/chat/completions"
+	trURL := targets[0].url
 	passThrough := probe(trURL+"/v1/chat/completions", key)
 	if !passThrough {
 		t.note("Tramontane chat pass-through: not measured (this build has no /v1/chat/completions).")
@@ -162,11 +170,13 @@ func rows(o options, s *servers, upURL, trURL string, seeds *seeded, t *table) e
 			}
 			t.add("Tramontane chat pass-through", c, r, &direct)
 		}
-		turn, err := measure(o.n, o.warmup, c, o.limit, shortTurns(trURL, seeds.short, c, false))
-		if err != nil {
-			return err
+		for _, tg := range targets {
+			turn, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, false))
+			if err != nil {
+				return err
+			}
+			t.add(tg.name+" stored turn (append)", c, turn, &direct)
 		}
-		t.add("Tramontane stored turn (append)", c, turn, &direct)
 		first, err := measure(o.n, o.warmup, c, o.limit, func(int, int) (time.Duration, error) {
 			return timed(chatURL, "", chatBody("bench", true, 0), true, "")
 		})
@@ -174,49 +184,64 @@ func rows(o options, s *servers, upURL, trURL string, seeds *seeded, t *table) e
 			return err
 		}
 		t.add("upstream first chunk (streaming)", c, first, nil)
-		delta, err := measure(o.n, o.warmup, c, o.limit, shortTurns(trURL, seeds.short, c, true))
-		if err != nil {
-			return err
+		for _, tg := range targets {
+			delta, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, true))
+			if err != nil {
+				return err
+			}
+			t.add(tg.name+" first message.output.delta", c, delta, &first)
 		}
-		t.add("Tramontane first message.output.delta", c, delta, &first)
 	}
 	// History length, one client: the upstream alone with as many
 	// messages, then appends to 10- and 1,000-entry conversations. The
 	// first append to a conversation after the server started loads its
 	// history from SQLite (cold); the next ones find it cached (warm).
-	for _, h := range []struct {
-		size int
-		ids  []string
-	}{{10, seeds.long10}, {1000, seeds.long1}} {
+	for _, size := range []int{10, 1000} {
 		direct, err := measure(o.longN, o.warmup/4, 1, o.limit, func(int, int) (time.Duration, error) {
-			return timed(chatURL, "", chatBody("bench", true, h.size), false, "")
+			return timed(chatURL, "", chatBody("bench", true, size), false, "")
 		})
 		if err != nil {
 			return err
 		}
-		var cold, warm result
-		start := time.Now()
-		for _, id := range h.ids {
-			for k := 0; k < turnsPerConv && len(warm.lat)+len(cold.lat) < o.longN+len(h.ids); k++ {
-				d, err := timed(trURL+"/v1/conversations/"+id, key, appendBody("hello bench", false), false, "")
-				if err != nil {
-					return err
-				}
-				if k == 0 {
-					cold.lat, cold.wall = append(cold.lat, d), cold.wall+d
-				} else {
-					warm.lat, warm.wall = append(warm.lat, d), warm.wall+d
-				}
+		t.add(fmt.Sprintf("upstream direct, %d history messages", size), 1, direct, nil)
+		for _, tg := range targets {
+			ids := tg.seeds.long10
+			if size == 1000 {
+				ids = tg.seeds.long1
 			}
-			if time.Since(start) > o.limit {
-				break
+			cold, warm, err := longTurns(o, tg.url, ids)
+			if err != nil {
+				return err
 			}
+			t.add(fmt.Sprintf("%s append to a %d-entry conversation", tg.name, size), 1, warm, &direct)
+			t.add(fmt.Sprintf("  first append after start (cold), %d", size), 1, cold, &direct)
 		}
-		t.add(fmt.Sprintf("upstream direct, %d history messages", h.size), 1, direct, nil)
-		t.add(fmt.Sprintf("append to a %d-entry conversation", h.size), 1, warm, &direct)
-		t.add(fmt.Sprintf("  first append after start (cold), %d", h.size), 1, cold, &direct)
 	}
 	return nil
+}
+
+// longTurns appends turnsPerConv times to each conversation, one client:
+// the first append of each loads the history (cold), the others find it
+// cached (warm).
+func longTurns(o options, url string, ids []string) (cold, warm result, err error) {
+	start := time.Now()
+	for _, id := range ids {
+		for k := 0; k < turnsPerConv && len(warm.lat)+len(cold.lat) < o.longN+len(ids); k++ {
+			d, err := timed(url+"/v1/conversations/"+id, key, appendBody("hello bench", false), false, "")
+			if err != nil {
+				return cold, warm, err
+			}
+			if k == 0 {
+				cold.lat, cold.wall = append(cold.lat, d), cold.wall+d
+			} else {
+				warm.lat, warm.wall = append(warm.lat, d), warm.wall+d
+			}
+		}
+		if time.Since(start) > o.limit {
+			break
+		}
+	}
+	return cold, warm, nil
 }
 
 // probe reports whether url answers a chat request with 200.
