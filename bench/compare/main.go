@@ -20,10 +20,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -124,6 +126,15 @@ func run(o options) error {
 
 	s := &servers{dir: dir}
 	defer s.stop()
+	// On Ctrl-C, stop the servers this run started before exiting.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		s.stop()
+		os.RemoveAll(dir)
+		os.Exit(130)
+	}()
 	upPort, _ := freePort()
 	upURL := fmt.Sprintf("http://127.0.0.1:%d", upPort)
 	if s.up, err = start("fakeupstream", dir, filepath.Join(dir, "fakeupstream"),
