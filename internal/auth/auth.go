@@ -148,8 +148,13 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 		return nil, apierr.New(apierr.Unauthenticated, "malformed Authorization header: expected 'Bearer <key>'")
 	}
-	key = strings.TrimSpace(key)
-	hash := Hash(key)
+	return s.AuthenticateHash(ctx, Hash(strings.TrimSpace(key)))
+}
+
+// AuthenticateHash checks a key by its hash (the console's sessions keep
+// the hash, never the key), with the same rules as Authenticate: an unknown
+// or revoked key is refused. A verified key is trusted for KeyCacheTTL.
+func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Principal, error) {
 	now := s.now()
 	if k := s.keys.get(hash, now); k != nil {
 		s.touch(ctx, k)
