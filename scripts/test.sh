@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
-# PostgreSQL), a short fuzz run, and the SDK conformance suites (official
+# PostgreSQL), the hot-path benchmarks once each (no thresholds), a short
+# fuzz run, and the SDK conformance suites (official
 # TypeScript and Python SDKs against the real binary). Installs what is
 # missing first.
 set -euo pipefail
