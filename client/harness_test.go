@@ -53,27 +53,36 @@ type testServer struct {
 
 func newServer(t testing.TB) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "script.yaml"), []byte(testScript), 0o600); err != nil {
+	s, stop, err := startServer(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// startServer starts a test server with its data in dir.
+func startServer(dir string) (*testServer, func(), error) {
+	if err := os.WriteFile(filepath.Join(dir, "script.yaml"), []byte(testScript), 0o600); err != nil {
+		return nil, nil, err
 	}
 	cfg := "providers: [{name: offline, type: scripted, script: ./script.yaml, max_retries: 0}]\nmodels: [{name: mistral-medium-latest, provider: offline}]\n"
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	c := config.Defaults()
 	c.DataDir, c.BootstrapKey, c.ConfigFile, c.Raw = dir, testKey, cfgFile, []byte(cfg)
 	a, err := app.New(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	srv := httptest.NewServer(a.Handler)
-	t.Cleanup(func() {
+	stop := func() {
 		srv.Close()
 		_ = a.Close()
-	})
-	return &testServer{URL: srv.URL, App: a}
+	}
+	return &testServer{URL: srv.URL, App: a}, stop, nil
 }
 
 // client returns a client of s with the bootstrap key (or key, if given).

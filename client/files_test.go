@@ -1,0 +1,147 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tramontane/tramontane/client"
+)
+
+func TestFiles(t *testing.T) {
+	s := newServer(t)
+	c := s.client()
+	ctx := context.Background()
+	f, err := c.Files.Upload(ctx, client.FileUpload{Name: "notes.txt", Content: strings.NewReader("hello files"), Purpose: "ocr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID == "" || f.Bytes != 11 || f.Filename != "notes.txt" || f.Purpose != "ocr" || f.CreatedAt == 0 {
+		t.Fatalf("uploaded = %+v", f)
+	}
+	list, err := c.Files.List(ctx, nil)
+	if err != nil || len(list.Data) != 1 || list.Data[0].ID != f.ID {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if g, err := c.Files.Get(ctx, f.ID); err != nil || g.Filename != "notes.txt" {
+		t.Fatalf("get = %+v, %v", g, err)
+	}
+	rc, err := c.Files.Download(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "hello files" {
+		t.Fatalf("downloaded %q", b)
+	}
+	u, err := c.Files.SignedURL(ctx, f.ID, 1)
+	if err != nil || !strings.HasPrefix(u, "http") {
+		t.Fatalf("signed url %q, %v", u, err)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "hello files" {
+		t.Fatalf("signed download: %d %q", resp.StatusCode, b)
+	}
+	if err := c.Files.Delete(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Files.Get(ctx, f.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("get after delete: %v", err)
+	}
+}
+
+// A seekable upload body is sent again when the first attempt is refused
+// with 429.
+func TestUploadRetriesSeekableBody(t *testing.T) {
+	s := newServer(t)
+	c := s.client(client.WithAPIKey(s.keyWith(t, 1)))
+	ctx := context.Background()
+	if _, err := c.Models.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	f, err := c.Files.Upload(ctx, client.FileUpload{Name: "a.txt", Content: bytes.NewReader([]byte("again"))})
+	if err != nil || f.Bytes != 5 {
+		t.Fatalf("upload after 429 = %+v, %v", f, err)
+	}
+	if time.Since(start) < 300*time.Millisecond {
+		t.Errorf("the upload was not refused first (took %v)", time.Since(start))
+	}
+}
+
+func TestLibrariesAndDocuments(t *testing.T) {
+	s := newServer(t)
+	s.App.StopWorkers() // processing needs an embeddings model; not tested here
+	c := s.client()
+	ctx := context.Background()
+	lib, err := c.Libraries.Create(ctx, client.LibraryRequest{Name: "handbook", Description: "HR"})
+	if err != nil || lib.ID == "" || lib.Name != "handbook" || lib.Description != "HR" {
+		t.Fatalf("create = %+v, %v", lib, err)
+	}
+	if lib, err = c.Libraries.Update(ctx, lib.ID, client.LibraryRequest{Name: "handbook-2"}); err != nil || lib.Name != "handbook-2" {
+		t.Fatalf("update = %+v, %v", lib, err)
+	}
+	libs, err := c.Libraries.List(ctx, nil)
+	if err != nil || len(libs) != 1 {
+		t.Fatalf("list = %+v, %v", libs, err)
+	}
+	doc, err := c.Documents.Upload(ctx, lib.ID, "leave.md", strings.NewReader("# Leave\n\nTwenty-five days a year."))
+	if err != nil || doc.ID == "" || doc.Name != "leave.md" || doc.LibraryID != lib.ID {
+		t.Fatalf("upload = %+v, %v", doc, err)
+	}
+	docs, err := c.Documents.List(ctx, lib.ID, nil)
+	if err != nil || len(docs.Data) != 1 || docs.Pagination.TotalItems != 1 {
+		t.Fatalf("documents = %+v, %v", docs, err)
+	}
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	if d, err := c.Documents.Update(ctx, lib.ID, doc.ID, client.DocumentUpdate{Name: "leave-policy.md", ExpiresAt: &exp}); err != nil || d.Name != "leave-policy.md" {
+		t.Fatalf("update doc = %+v, %v", d, err)
+	}
+	if st, err := c.Documents.Status(ctx, lib.ID, doc.ID); err != nil || st.DocumentID != doc.ID || st.ProcessStatus == "" {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+	if u, err := c.Documents.SignedURL(ctx, lib.ID, doc.ID); err != nil || !strings.HasPrefix(u, "http") {
+		t.Fatalf("signed url = %q, %v", u, err)
+	}
+	if err := c.Documents.Reprocess(ctx, lib.ID, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Documents.Delete(ctx, lib.ID, doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Documents.Get(ctx, lib.ID, doc.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("get deleted doc: %v", err)
+	}
+	if err := c.Libraries.Delete(ctx, lib.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Libraries.Get(ctx, lib.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("get deleted library: %v", err)
+	}
+}
+
+func TestModels(t *testing.T) {
+	s := newServer(t)
+	c := s.client()
+	ms, err := c.Models.List(context.Background())
+	if err != nil || len(ms) != 1 || ms[0].ID != model || ms[0].Type == "" {
+		t.Fatalf("models = %+v, %v", ms, err)
+	}
+	m, err := c.Models.Get(context.Background(), model)
+	if err != nil || m.ID != model {
+		t.Fatalf("get = %+v, %v", m, err)
+	}
+	if _, err := c.Models.Get(context.Background(), "nope"); client.StatusOf(err) != 404 {
+		t.Fatalf("unknown model: %v", err)
+	}
+}
