@@ -1,0 +1,127 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/tramontane/tramontane/client"
+)
+
+// recorded is one request as testdata/record_python_sdk.py writes it.
+type recorded struct {
+	Name   string              `json:"name"`
+	Method string              `json:"method"`
+	Path   string              `json:"path"`
+	Query  map[string][]string `json:"query"`
+	Body   any                 `json:"body"`
+}
+
+// TestGoldenPythonSDKBodies makes the calls that
+// testdata/record_python_sdk.py made with the official Python SDK, and
+// checks that the Go client sends the same method, path, query and JSON
+// body for each, so that the two cannot drift apart.
+func TestGoldenPythonSDKBodies(t *testing.T) {
+	raw, err := os.ReadFile("testdata/python_sdk_requests.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []recorded
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var got []recorded
+	name := ""
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec := recorded{Name: name, Method: r.Method, Path: r.URL.Path, Query: map[string][]string(r.URL.Query())}
+		if len(b) > 0 {
+			if err := json.Unmarshal(b, &rec.Body); err != nil {
+				t.Errorf("%s: body is not JSON: %s", name, b)
+			}
+		}
+		mu.Lock()
+		got = append(got, rec)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(500)
+		_, _ = w.Write([]byte("{}"))
+	}))
+	defer srv.Close()
+	c := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("golden-key"), client.WithRetry(client.RetryPolicy{}))
+	ctx := context.Background()
+	weather := client.FunctionTool("get_weather", "Current weather.",
+		json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`))
+	drain := func(seq func(func(client.Event, error) bool)) {
+		for range seq {
+		}
+	}
+	calls := []struct {
+		name string
+		do   func()
+	}{
+		{"agents.create", func() {
+			c.Agents.Create(ctx, client.AgentCreateRequest{Model: "mistral-medium-latest", Name: "faq-agent", Instructions: "Be concise.",
+				Tools:          []client.Tool{client.BuiltinTool("web_search"), weather},
+				CompletionArgs: &client.CompletionArgs{Temperature: client.Ptr(0.2)}, Metadata: map[string]any{"team": "support"}})
+		}},
+		{"agents.update", func() {
+			c.Agents.Update(ctx, "ag_1", client.AgentUpdateRequest{Instructions: client.Ptr("Be brief."), VersionMessage: client.Ptr("v1")})
+		}},
+		{"agents.update_version", func() { c.Agents.SetActiveVersion(ctx, "ag_1", 0) }},
+		{"agents.create_version_alias", func() { c.Agents.SetAlias(ctx, "ag_1", "prod", 1) }},
+		{"conversations.start", func() {
+			c.Conversations.Start(ctx, client.ConversationRequest{AgentID: "ag_1", Inputs: client.UserMessage("Who won Euro 2024?")})
+		}},
+		{"conversations.start_stream.model", func() {
+			drain(c.Conversations.StartStream(ctx, client.ConversationRequest{Model: "mistral-medium-latest", Instructions: "Be concise.",
+				Tools: []client.Tool{weather}, Metadata: map[string]any{"k": "v"},
+				Inputs: client.InputEntries(&client.MessageInputEntry{Role: "user", Content: client.Text("hello")})}))
+		}},
+		{"conversations.start.version", func() {
+			c.Conversations.Start(ctx, client.ConversationRequest{AgentID: "ag_1", AgentVersion: "2", Inputs: client.UserMessage("hi"), Store: client.Ptr(false)})
+		}},
+		{"conversations.append", func() {
+			c.Conversations.Append(ctx, "conv_1", client.AppendRequest{Inputs: client.UserMessage("again")})
+		}},
+		{"conversations.append.results", func() {
+			c.Conversations.Append(ctx, "conv_1", client.AppendRequest{Inputs: client.InputEntries(&client.FunctionResultEntry{ToolCallID: "call_a", Result: "sunny"})})
+		}},
+		{"conversations.append.confirmations", func() {
+			c.Conversations.Append(ctx, "conv_1", client.AppendRequest{ToolConfirmations: []client.ToolConfirmation{{ToolCallID: "call_a", Confirmation: "allow"}}})
+		}},
+		{"conversations.append_stream", func() {
+			drain(c.Conversations.AppendStream(ctx, "conv_1", client.AppendRequest{Inputs: client.UserMessage("more")}))
+		}},
+		{"conversations.restart", func() {
+			c.Conversations.Restart(ctx, "conv_1", client.RestartRequest{FromEntryID: "msg_1", Inputs: client.UserMessage("branch")})
+		}},
+		{"libraries.create", func() { c.Libraries.Create(ctx, client.LibraryRequest{Name: "handbook", Description: "HR"}) }},
+	}
+	for _, cl := range calls {
+		name = cl.name
+		cl.do()
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the Go client made %d requests, the Python SDK %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if w.Query == nil {
+			w.Query = map[string][]string{}
+		}
+		if g.Name != w.Name || g.Method != w.Method || g.Path != w.Path || !reflect.DeepEqual(g.Query, w.Query) || !reflect.DeepEqual(g.Body, w.Body) {
+			gb, _ := json.Marshal(g)
+			wb, _ := json.Marshal(w)
+			t.Errorf("%s:\n Go:     %s\n Python: %s", w.Name, gb, wb)
+		}
+	}
+}

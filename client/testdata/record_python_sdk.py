@@ -1,0 +1,102 @@
+"""Records the request bodies the official Python SDK (mistralai) sends for
+the calls that client/golden_test.go makes with the Go client, and writes
+them to python_sdk_requests.json beside this file.
+
+Run once, from the repository root, with the conformance venv:
+
+    conformance/install.sh py
+    conformance/py/.venv/bin/python client/testdata/record_python_sdk.py
+
+The SDK talks to a recording server on loopback that answers every request
+with an empty 500; the SDK's errors are ignored, only its requests matter.
+"""
+
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from mistralai.client import Mistral
+
+RECORDED = []
+CURRENT = {"name": ""}
+
+
+class Recorder(BaseHTTPRequestHandler):
+    def _record(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        u = urlsplit(self.path)
+        body = None
+        if raw and self.headers.get("Content-Type", "").startswith("application/json"):
+            body = json.loads(raw)
+        RECORDED.append({
+            "name": CURRENT["name"],
+            "method": self.command,
+            "path": u.path,
+            "query": {k: v for k, v in parse_qs(u.query).items() if k != "metadata" or "sentinel" not in v[0]},
+            "body": body,
+        })
+        self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _record
+
+    def log_message(self, *args):
+        pass
+
+
+def call(name, fn):
+    CURRENT["name"] = name
+    try:
+        r = fn()
+        if hasattr(r, "__iter__"):
+            for _ in r:
+                pass
+    except Exception:
+        pass
+
+
+def main():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    m = Mistral(api_key="golden-key", server_url="http://127.0.0.1:%d" % srv.server_address[1])
+    b = m.beta
+
+    weather = {"type": "function", "function": {"name": "get_weather", "description": "Current weather.",
+               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    call("agents.create", lambda: b.agents.create(
+        model="mistral-medium-latest", name="faq-agent", instructions="Be concise.",
+        tools=[{"type": "web_search"}, weather], completion_args={"temperature": 0.2},
+        metadata={"team": "support"}))
+    call("agents.update", lambda: b.agents.update(agent_id="ag_1", instructions="Be brief.", version_message="v1"))
+    call("agents.update_version", lambda: b.agents.update_version(agent_id="ag_1", version=0))
+    call("agents.create_version_alias", lambda: b.agents.create_version_alias(agent_id="ag_1", alias="prod", version=1))
+    call("conversations.start", lambda: b.conversations.start(agent_id="ag_1", inputs="Who won Euro 2024?"))
+    call("conversations.start_stream.model", lambda: b.conversations.start_stream(
+        model="mistral-medium-latest", instructions="Be concise.", tools=[weather],
+        inputs=[{"role": "user", "content": "hello", "type": "message.input"}], metadata={"k": "v"}))
+    call("conversations.start.version", lambda: b.conversations.start(agent_id="ag_1", agent_version=2, inputs="hi", store=False))
+    call("conversations.append", lambda: b.conversations.append(conversation_id="conv_1", inputs="again"))
+    call("conversations.append.results", lambda: b.conversations.append(conversation_id="conv_1", inputs=[
+        {"tool_call_id": "call_a", "result": "sunny", "type": "function.result"}]))
+    call("conversations.append.confirmations", lambda: b.conversations.append(
+        conversation_id="conv_1", tool_confirmations=[{"tool_call_id": "call_a", "confirmation": "allow"}]))
+    call("conversations.append_stream", lambda: b.conversations.append_stream(conversation_id="conv_1", inputs="more"))
+    call("conversations.restart", lambda: b.conversations.restart(conversation_id="conv_1", from_entry_id="msg_1", inputs="branch"))
+    call("libraries.create", lambda: b.libraries.create(name="handbook", description="HR"))
+
+    srv.shutdown()
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python_sdk_requests.json")
+    with open(out, "w") as f:
+        json.dump(RECORDED, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print("recorded %d requests into %s" % (len(RECORDED), out))
+
+
+if __name__ == "__main__":
+    main()
