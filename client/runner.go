@@ -375,3 +375,16 @@ func (r *Runner) call(ctx context.Context, call *FunctionCallEntry) (string, err
 	}
 	return res, nil
 }
+
+// Restart branches a conversation after req.FromEntryID into a new one
+// and runs it to the answer.
+func (r *Runner) Restart(ctx context.Context, conversationID string, req RestartRequest) (*RunResult, error) {
+	return r.loop(ctx, func() (*ConversationResponse, error) {
+		return r.client.Conversations.Restart(ctx, conversationID, req)
+	})
+}
+
+// RestartStream is Restart with events streamed.
+func (r *Runner) RestartStream(ctx context.Context, conversationID string, req RestartRequest) iter.Seq2[Event, error] {
+	return r.streamLoop(ctx, "", r.client.Conversations.RestartStream(ctx, conversationID, req))
+}

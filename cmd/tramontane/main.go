@@ -5,6 +5,8 @@
 //	tramontane serve [flags]          run the server
 //	tramontane keys create|list|revoke manage API keys
 //	tramontane migrate [flags]        apply database migrations and exit
+//	tramontane chat [flags]           talk to an agent in the terminal
+//	tramontane agents|conversations   inspect a running server
 //	tramontane version                print the version
 package main
 
@@ -44,9 +46,14 @@ Usage:
   tramontane migrate [flags]   apply database migrations and exit
   tramontane version
 
-Every subcommand accepts the storage flags (--data-dir, --database-url,
---config); see docs/configuration.md for every setting and its TRAMONTANE_*
-environment variable.
+These accept the storage flags (--data-dir, --database-url, --config); see
+docs/configuration.md for every setting and its TRAMONTANE_* environment
+variable.
+
+Clients of a running server (--url, --key; see docs/cli.md):
+  tramontane chat [--agent ID|NAME[@VERSION]] [--model M] [-p QUESTION] [--json]
+  tramontane agents list | get ID|NAME | create -f agent.yaml
+  tramontane conversations list | show ID
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -62,6 +69,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keys(args[1:], stdout)
 	case "migrate":
 		err = migrate(args[1:], stdout)
+	case "chat":
+		err = chat(args[1:], stdin, stdout, stderr)
+	case "agents":
+		err = agentsCmd(args[1:], stdout, stderr)
+	case "conversations":
+		err = conversationsCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tramontane", version)
 	case "help", "-h", "--help":
