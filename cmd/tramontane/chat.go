@@ -20,6 +20,13 @@ import (
 // stdin is what chat reads; tests replace it.
 var stdin io.Reader = os.Stdin
 
+// notifyInterrupt relays Ctrl-C (SIGINT) to c until stop is called; tests
+// replace it.
+var notifyInterrupt = func(c chan<- os.Signal) (stop func()) {
+	signal.Notify(c, os.Interrupt)
+	return func() { signal.Stop(c) }
+}
+
 // remoteFlags are the flags of the subcommands that talk to a server.
 type remoteFlags struct{ url, key *string }
 
@@ -191,8 +198,11 @@ const replHelp = `Commands:
 
 func (s *chatSession) repl(ctx context.Context) error {
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
+	stop := notifyInterrupt(sig)
+	defer func() {
+		stop()
+		close(sig)
+	}()
 	go func() {
 		for range sig {
 			s.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/app"
@@ -24,6 +25,9 @@ rules:
   - match: delete
     on: user
     tool_calls: [{name: delete_file, arguments: {path: notes.txt}, id: call_del}]
+  - match: slow
+    delay_ms: 5000
+    reply: "too late"
   - match: search
     on: user
     tool_calls: [{name: web_search, arguments: {query: tramontane}, id: call_s}]
@@ -207,6 +211,28 @@ func TestChatConfirmAndTools(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Ctrl-C during an answer stops that answer; the REPL goes on.
+func TestChatInterruptStopsTheRun(t *testing.T) {
+	url, _ := chatServer(t)
+	old := notifyInterrupt
+	defer func() { notifyInterrupt = old }()
+	notifyInterrupt = func(c chan<- os.Signal) func() {
+		go func() {
+			time.Sleep(300 * time.Millisecond) // the slow answer is under way
+			c <- os.Interrupt
+		}()
+		return func() {}
+	}
+	start := time.Now()
+	code, out, errs := runChat(t, "slow please\nhello\n", "chat", "--url", url, "--key", chatKey, "--model", "mistral-medium-latest")
+	if code != 0 || !strings.Contains(out, "(stopped)") || strings.Contains(out, "too late") || !strings.Contains(out, "You said: hello") {
+		t.Fatalf("chat: %d %q %q", code, out, errs)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("the interrupted run was not stopped (%v)", d)
 	}
 }
 
