@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tramontane/tramontane/client"
+	"github.com/tramontane/tramontane/internal/auth"
 )
 
 func TestFiles(t *testing.T) {
@@ -121,6 +122,25 @@ func TestLibrariesAndDocuments(t *testing.T) {
 	}
 	if _, err := c.Documents.Get(ctx, lib.ID, doc.ID); client.StatusOf(err) != 404 {
 		t.Fatalf("get deleted doc: %v", err)
+	}
+	// Share with another workspace: it sees the library, then no more.
+	other, _, err := s.App.Auth.Create(ctx, auth.CreateOptions{Workspace: "other", Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, err := c.Libraries.Share(ctx, lib.ID, client.ShareRequest{Level: "Viewer", ShareWithUUID: other.WorkspaceID, ShareWithType: "Workspace"})
+	if err != nil || sh.Role != "Viewer" || sh.ShareWithUUID != other.WorkspaceID {
+		t.Fatalf("share = %+v, %v", sh, err)
+	}
+	acc, err := c.Libraries.Accesses(ctx, lib.ID)
+	if err != nil || len(acc) != 2 || acc[0].Role != "Owner" {
+		t.Fatalf("accesses = %+v, %v", acc, err)
+	}
+	if err := c.Libraries.Unshare(ctx, lib.ID, client.ShareRequest{ShareWithUUID: other.WorkspaceID, ShareWithType: "Workspace"}); err != nil {
+		t.Fatal(err)
+	}
+	if acc, _ = c.Libraries.Accesses(ctx, lib.ID); len(acc) != 1 {
+		t.Fatalf("accesses after unshare = %+v", acc)
 	}
 	if err := c.Libraries.Delete(ctx, lib.ID); err != nil {
 		t.Fatal(err)

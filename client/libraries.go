@@ -196,3 +196,44 @@ func (s *DocumentsService) SignedURL(ctx context.Context, libraryID, documentID 
 func (s *DocumentsService) Reprocess(ctx context.Context, libraryID, documentID string) error {
 	return s.c.do(ctx, request{method: "POST", path: pathf("/v1/libraries/%s/documents/%s/reprocess", libraryID, documentID)}, nil)
 }
+
+// Sharing is one access to a library.
+type Sharing struct {
+	LibraryID     string `json:"library_id"`
+	OrgID         string `json:"org_id"`
+	Role          string `json:"role"`
+	ShareWithType string `json:"share_with_type"`
+	ShareWithUUID string `json:"share_with_uuid,omitempty"`
+	UserID        string `json:"user_id,omitempty"`
+}
+
+// ShareRequest grants (or, with Unshare, removes) access to a library.
+type ShareRequest struct {
+	OrgID string `json:"org_id,omitempty"`
+	// Level is "Viewer" or "Editor" (not sent by Unshare).
+	Level         string `json:"level,omitempty"`
+	ShareWithUUID string `json:"share_with_uuid"`
+	// ShareWithType is "User", "Workspace" or "Org".
+	ShareWithType string `json:"share_with_type"`
+}
+
+// Accesses lists who can use a library: its owner, then the grants.
+func (s *LibrariesService) Accesses(ctx context.Context, libraryID string) ([]Sharing, error) {
+	var out struct {
+		Data []Sharing `json:"data"`
+	}
+	err := s.c.do(ctx, request{method: "GET", path: pathf("/v1/libraries/%s/share", libraryID)}, &out)
+	return out.Data, err
+}
+
+// Share grants access to a library, or changes a grant's level.
+func (s *LibrariesService) Share(ctx context.Context, libraryID string, req ShareRequest) (*Sharing, error) {
+	var sh Sharing
+	return &sh, s.c.do(ctx, request{method: "PUT", path: pathf("/v1/libraries/%s/share", libraryID), body: req}, &sh)
+}
+
+// Unshare removes a grant.
+func (s *LibrariesService) Unshare(ctx context.Context, libraryID string, req ShareRequest) error {
+	req.Level = ""
+	return s.c.do(ctx, request{method: "DELETE", path: pathf("/v1/libraries/%s/share", libraryID), body: req}, nil)
+}
