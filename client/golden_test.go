@@ -105,6 +105,21 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 			c.Conversations.Restart(ctx, "conv_1", client.RestartRequest{FromEntryID: "msg_1", Inputs: client.UserMessage("branch")})
 		}},
 		{"libraries.create", func() { c.Libraries.Create(ctx, client.LibraryRequest{Name: "handbook", Description: "HR"}) }},
+		{"agents.list", func() {
+			c.Agents.List(ctx, &client.AgentListOptions{Name: "faq-agent", Metadata: map[string]any{"team": "support"}})
+		}},
+		{"agents.get", func() { c.Agents.GetAt(ctx, "ag_1", "prod") }},
+		{"agents.list_versions", func() { c.Agents.ListVersions(ctx, "ag_1", 1, 10) }},
+		{"conversations.list", func() { c.Conversations.List(ctx, nil) }},
+		{"files.get_signed_url", func() { c.Files.SignedURL(ctx, "f_1", 0) }},
+		{"libraries.update", func() { c.Libraries.Update(ctx, "lib_1", client.LibraryRequest{Name: "handbook-2"}) }},
+		{"documents.update", func() { c.Documents.Update(ctx, "lib_1", "doc_1", client.DocumentUpdate{Name: "leave.md"}) }},
+		{"accesses.update_or_create", func() {
+			c.Libraries.Share(ctx, "lib_1", client.ShareRequest{Level: "Viewer", ShareWithUUID: "ws_2", ShareWithType: "Workspace"})
+		}},
+		{"accesses.delete", func() {
+			c.Libraries.Unshare(ctx, "lib_1", client.ShareRequest{ShareWithUUID: "ws_2", ShareWithType: "Workspace"})
+		}},
 	}
 	for _, cl := range calls {
 		name = cl.name

@@ -89,6 +89,17 @@ def main():
     call("conversations.append_stream", lambda: b.conversations.append_stream(conversation_id="conv_1", inputs="more"))
     call("conversations.restart", lambda: b.conversations.restart(conversation_id="conv_1", from_entry_id="msg_1", inputs="branch"))
     call("libraries.create", lambda: b.libraries.create(name="handbook", description="HR"))
+    call("agents.list", lambda: b.agents.list(name="faq-agent", metadata={"team": "support"}))
+    call("agents.get", lambda: b.agents.get(agent_id="ag_1", agent_version="prod"))
+    call("agents.list_versions", lambda: b.agents.list_versions(agent_id="ag_1", page=1, page_size=10))
+    call("conversations.list", lambda: b.conversations.list())
+    call("files.get_signed_url", lambda: m.files.get_signed_url(file_id="f_1"))
+    call("libraries.update", lambda: b.libraries.update(library_id="lib_1", name="handbook-2"))
+    call("documents.update", lambda: b.libraries.documents.update(library_id="lib_1", document_id="doc_1", name="leave.md"))
+    call("accesses.update_or_create", lambda: b.libraries.accesses.update_or_create(
+        library_id="lib_1", level="Viewer", share_with_uuid="ws_2", share_with_type="Workspace"))
+    call("accesses.delete", lambda: b.libraries.accesses.delete(
+        library_id="lib_1", share_with_uuid="ws_2", share_with_type="Workspace"))
 
     srv.shutdown()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python_sdk_requests.json")
