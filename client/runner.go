@@ -84,7 +84,8 @@ type Runner struct {
 	order  []string
 
 	// Confirm decides on a call awaiting the user's confirmation
-	// (confirmation_status "pending"). Nil denies every such call.
+	// (confirmation_status "pending"). When nil, the run stops and returns
+	// those calls in RunResult.Pending.
 	Confirm func(ctx context.Context, call *FunctionCallEntry) (allow bool, err error)
 	// Fallback answers calls of functions that are not registered. When
 	// nil, the run stops and returns those calls in RunResult.Pending.
@@ -129,8 +130,9 @@ type RunResult struct {
 	Entries Entries
 	// Usage sums every round's usage.
 	Usage Usage
-	// Pending are calls the runner could not answer (no such function
-	// and no Fallback): append their results to continue.
+	// Pending are calls the runner could not answer: functions that are
+	// not registered (without a Fallback), and calls awaiting confirmation
+	// (without Confirm). Append their results or decisions to continue.
 	Pending []*FunctionCallEntry
 }
 
@@ -296,13 +298,13 @@ func (r *Runner) answer(ctx context.Context, calls []*FunctionCallEntry) (nextSt
 	for _, call := range calls {
 		switch call.ConfirmationStatus {
 		case "pending":
-			allow := false
-			if r.Confirm != nil {
-				ok, err := r.Confirm(ctx, call)
-				if err != nil {
-					return step, nil, err
-				}
-				allow = ok
+			if r.Confirm == nil {
+				step.pending = append(step.pending, call)
+				continue
+			}
+			allow, err := r.Confirm(ctx, call)
+			if err != nil {
+				return step, nil, err
 			}
 			decision := "deny"
 			if allow {
@@ -387,4 +389,60 @@ func (r *Runner) Restart(ctx context.Context, conversationID string, req Restart
 // RestartStream is Restart with events streamed.
 func (r *Runner) RestartStream(ctx context.Context, conversationID string, req RestartRequest) iter.Seq2[Event, error] {
 	return r.streamLoop(ctx, "", r.client.Conversations.RestartStream(ctx, conversationID, req))
+}
+
+// Waiting returns the calls a conversation's history leaves unanswered:
+// function calls without a function.result, and calls awaiting
+// confirmation.
+func Waiting(entries Entries) []*FunctionCallEntry {
+	answered := map[string]bool{}
+	for _, e := range entries {
+		if fr, ok := e.(*FunctionResultEntry); ok {
+			answered[fr.ToolCallID] = true
+		}
+	}
+	var out []*FunctionCallEntry
+	for _, e := range entries {
+		fc, ok := e.(*FunctionCallEntry)
+		if !ok || answered[fc.ToolCallID] || fc.ConfirmationStatus == "denied" {
+			continue
+		}
+		out = append(out, fc)
+	}
+	return out
+}
+
+// ResumeStream answers what a conversation is waiting for (see Waiting),
+// then streams the run that follows. It yields nothing when the
+// conversation waits for nothing.
+func (r *Runner) ResumeStream(ctx context.Context, conversationID string) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		h, err := r.client.Conversations.History(ctx, conversationID)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		calls := Waiting(h.Entries)
+		if len(calls) == 0 {
+			return
+		}
+		next, answered, err := r.answer(ctx, calls)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, a := range answered {
+			if !yield(a, nil) {
+				return
+			}
+		}
+		if !next.send {
+			return
+		}
+		for ev, err := range r.streamLoop(ctx, conversationID, r.client.Conversations.AppendStream(ctx, conversationID, next.req)) {
+			if !yield(ev, err) || err != nil {
+				return
+			}
+		}
+	}
 }

@@ -144,6 +144,11 @@ func TestRunnerConfirmation(t *testing.T) {
 	})
 	tool := del.Tool()
 	tool.ToolConfiguration = &client.ToolConfiguration{RequiresConfirmation: []string{"delete_file"}}
+	// Without Confirm, the run stops and returns the call.
+	res, err := client.NewRunner(c, del).Run(context.Background(), client.ConversationRequest{Model: model, Tools: []client.Tool{tool}, Inputs: client.UserMessage("delete my notes")})
+	if err != nil || len(res.Pending) != 1 || res.Pending[0].ConfirmationStatus != "pending" || len(deleted) != 0 {
+		t.Fatalf("without Confirm: %+v, %v", res, err)
+	}
 	for _, allow := range []bool{true, false} {
 		r := client.NewRunner(c, del)
 		var asked []string
@@ -179,6 +184,10 @@ func TestRunnerPendingAndFallback(t *testing.T) {
 	if err != nil || len(res.Pending) != 1 || res.Pending[0].ToolCallID != "call_w" {
 		t.Fatalf("pending = %+v, %v", res, err)
 	}
+	h, err := c.Conversations.History(context.Background(), res.ConversationID)
+	if w := client.Waiting(h.Entries); err != nil || len(w) != 1 || w[0].ToolCallID != "call_w" {
+		t.Fatalf("waiting = %+v, %v", w, err)
+	}
 	r.Fallback = func(_ context.Context, call *client.FunctionCallEntry) (string, error) { return "typed: 12C", nil }
 	res, err = r.Continue(context.Background(), res.ConversationID, client.AppendRequest{
 		Inputs: client.InputEntries(&client.FunctionResultEntry{ToolCallID: "call_w", Result: "3C"})})
@@ -188,5 +197,29 @@ func TestRunnerPendingAndFallback(t *testing.T) {
 	res, err = r.Run(context.Background(), req)
 	if err != nil || res.Text() != "Weather: typed: 12C" {
 		t.Fatalf("fallback = %+v, %v", res, err)
+	}
+	// ResumeStream answers a conversation left waiting, then runs on.
+	r.Fallback = nil
+	res, err = r.Run(context.Background(), req)
+	if err != nil || len(res.Pending) != 1 {
+		t.Fatalf("pending again = %+v, %v", res, err)
+	}
+	r.Fallback = func(_ context.Context, call *client.FunctionCallEntry) (string, error) { return "resumed", nil }
+	var acc client.Accumulator
+	for ev, err := range r.ResumeStream(context.Background(), res.ConversationID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc.Add(ev)
+	}
+	if got := acc.Response().Text(); got != "Weather: resumed" {
+		t.Fatalf("resumed text = %q", got)
+	}
+	n := 0
+	for range r.ResumeStream(context.Background(), res.ConversationID) {
+		n++
+	}
+	if n != 0 {
+		t.Fatalf("a conversation that waits for nothing yielded %d events", n)
 	}
 }

@@ -225,6 +225,12 @@ func (s *chatSession) repl(ctx context.Context) error {
 	r := client.NewRunner(s.c)
 	r.Fallback = s.askResult
 	r.Confirm = s.askConfirm
+	if s.convID != "" {
+		// Answer what the conversation waits for before anything else.
+		if err := s.print(r.ResumeStream(ctx, s.convID), nil); err != nil {
+			fmt.Fprintln(s.info, "error:", err)
+		}
+	}
 	for {
 		fmt.Fprint(s.out, "> ")
 		line, err := s.readLine()
@@ -333,13 +339,33 @@ func (s *chatSession) stream(ctx context.Context, r *client.Runner, q string) ([
 	default:
 		seq = r.RunStream(ctx, s.startRequest(q))
 	}
+	var pending []*client.FunctionCallEntry
+	err := s.print(seq, func(acc *client.Accumulator) {
+		pending = nil
+		for _, fc := range acc.Response().FunctionCalls() {
+			if fc.ConfirmationStatus != "denied" {
+				pending = append(pending, fc)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Fallback != nil {
+		pending = nil
+	}
+	return pending, nil
+}
+
+// print prints a run's events, and calls done with the events of each
+// finished round.
+func (s *chatSession) print(seq func(func(client.Event, error) bool), done func(*client.Accumulator)) error {
 	p := &printer{out: s.out, info: s.info}
 	var acc client.Accumulator
-	var pending []*client.FunctionCallEntry
 	for ev, err := range seq {
 		if err != nil {
 			p.endLine()
-			return nil, err
+			return err
 		}
 		if st, ok := ev.(*client.ResponseStartedEvent); ok {
 			s.convID, s.branchFrom = st.ConversationID, ""
@@ -347,21 +373,13 @@ func (s *chatSession) stream(ctx context.Context, r *client.Runner, q string) ([
 		}
 		acc.Add(ev)
 		p.event(ev)
-		if _, ok := ev.(*client.ResponseDoneEvent); ok {
-			pending = nil
-			for _, fc := range acc.Response().FunctionCalls() {
-				if fc.ConfirmationStatus == "" || fc.ConfirmationStatus == "allowed" {
-					pending = append(pending, fc)
-				}
-			}
+		if _, ok := ev.(*client.ResponseDoneEvent); ok && done != nil {
+			done(&acc)
 		}
 	}
 	p.endLine()
 	p.citations()
-	if r.Fallback != nil {
-		pending = nil
-	}
-	return pending, nil
+	return nil
 }
 
 // askResult asks the user for a function's result.

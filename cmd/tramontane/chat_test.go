@@ -127,6 +127,13 @@ func TestChatPrintMode(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, `get_weather{"city":"Paris"}`) || !strings.Contains(errs, "--conversation conv_") {
 		t.Fatalf("function call in -p mode: %d %q", code, errs)
 	}
+	// The REPL on that conversation asks for the missing result first.
+	waiting := errs[strings.LastIndex(errs, "conv_"):]
+	waiting = strings.TrimSpace(waiting)
+	code, out, errs = runChat(t, "12C\n", "chat", "--url", url, "--key", chatKey, "--conversation", waiting)
+	if code != 0 || !strings.Contains(out, `get_weather({"city":"Paris"}) result> ↳ get_weather → 12C`) || !strings.Contains(out, "Weather: 12C\n") {
+		t.Fatalf("resuming %s: %d %q %q", waiting, code, out, errs)
+	}
 	if code, _, errs = runChat(t, "", "chat", "--url", url, "--key", chatKey, "--agent", "nobody", "-p", "x"); code != 1 || !strings.Contains(errs, `no agent named "nobody"`) {
 		t.Fatalf("unknown agent: %d %q", code, errs)
 	}
