@@ -3,8 +3,10 @@ package client_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/tramontane/tramontane/client"
 )
@@ -97,4 +99,70 @@ func ExampleAPIError() {
 	_, err := client.New().Agents.Get(context.Background(), "ag_unknown")
 	fmt.Println(client.StatusOf(err))
 	// Output: 404
+}
+
+func ExampleAgentsService_All() {
+	defer exampleServer()()
+	ctx := context.Background()
+	c := client.New()
+	for _, name := range []string{"billing", "support"} {
+		if _, err := c.Agents.Create(ctx, client.AgentCreateRequest{Model: "mistral-medium-latest", Name: name}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Pages are fetched by cursor as the loop goes.
+	for a, err := range c.Agents.All(ctx, &client.AgentListOptions{PageSize: 1}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(a.Name, a.Version)
+	}
+	// Output:
+	// support 0
+	// billing 0
+}
+
+func ExampleFilesService_Upload() {
+	defer exampleServer()()
+	ctx := context.Background()
+	c := client.New()
+	f, err := c.Files.Upload(ctx, client.FileUpload{Name: "notes.txt", Content: strings.NewReader("hello")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rc, err := c.Files.Download(ctx, f.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	fmt.Println(f.Filename, f.Bytes, string(b))
+	// Output: notes.txt 5 hello
+}
+
+func ExampleHistory() {
+	defer exampleServer()()
+	ctx := context.Background()
+	c := client.New()
+	resp, err := c.Conversations.Start(ctx, client.ConversationRequest{Model: "mistral-medium-latest", Inputs: client.UserMessage("hi")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := c.Conversations.History(ctx, resp.ConversationID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range h.Entries {
+		switch e := e.(type) {
+		case *client.MessageInputEntry:
+			fmt.Println("user:", e.Content)
+		case *client.MessageOutputEntry:
+			fmt.Println("assistant:", e.Content)
+		default:
+			fmt.Println(e.EntryType())
+		}
+	}
+	// Output:
+	// user: hi
+	// assistant: You said: hi
 }
