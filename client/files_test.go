@@ -82,7 +82,6 @@ func TestUploadRetriesSeekableBody(t *testing.T) {
 
 func TestLibrariesAndDocuments(t *testing.T) {
 	s := newServer(t)
-	s.App.StopWorkers() // processing needs an embeddings model; not tested here
 	c := s.client()
 	ctx := context.Background()
 	lib, err := c.Libraries.Create(ctx, client.LibraryRequest{Name: "handbook", Description: "HR"})
@@ -108,8 +107,27 @@ func TestLibrariesAndDocuments(t *testing.T) {
 	if d, err := c.Documents.Update(ctx, lib.ID, doc.ID, client.DocumentUpdate{Name: "leave-policy.md", ExpiresAt: &exp}); err != nil || d.Name != "leave-policy.md" {
 		t.Fatalf("update doc = %+v, %v", d, err)
 	}
-	if st, err := c.Documents.Status(ctx, lib.ID, doc.ID); err != nil || st.DocumentID != doc.ID || st.ProcessStatus == "" {
-		t.Fatalf("status = %+v, %v", st, err)
+	// The server's workers process the document (BM25 only: no
+	// embeddings model here); then its text is served.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, err := c.Documents.Status(ctx, lib.ID, doc.ID)
+		if err != nil || st.DocumentID != doc.ID {
+			t.Fatalf("status = %+v, %v", st, err)
+		}
+		if st.ProcessStatus == "done" {
+			break
+		}
+		if st.ProcessStatus == "error" || time.Now().After(deadline) {
+			t.Fatalf("processing: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if text, err := c.Documents.TextContent(ctx, lib.ID, doc.ID); err != nil || !strings.Contains(text, "Twenty-five days a year.") {
+		t.Fatalf("text = %q, %v", text, err)
+	}
+	if d, err := c.Documents.Get(ctx, lib.ID, doc.ID); err != nil || d.Name != "leave-policy.md" || d.ProcessStatus != "done" || d.Size == 0 {
+		t.Fatalf("get = %+v, %v", d, err)
 	}
 	if u, err := c.Documents.SignedURL(ctx, lib.ID, doc.ID); err != nil || !strings.HasPrefix(u, "http") {
 		t.Fatalf("signed url = %q, %v", u, err)
