@@ -44,6 +44,8 @@ type Client struct {
 	Documents *DocumentsService
 	// Models lists the models the server routes.
 	Models *ModelsService
+	// Embeddings computes embeddings.
+	Embeddings *EmbeddingsService
 }
 
 // RetryPolicy says how a request is retried after a 429 or a 5xx status,
@@ -112,6 +114,7 @@ func New(opts ...Option) *Client {
 	c.Libraries = &LibrariesService{c}
 	c.Documents = &DocumentsService{c}
 	c.Models = &ModelsService{c}
+	c.Embeddings = &EmbeddingsService{c}
 	return c
 }
 

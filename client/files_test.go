@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/model/scripted"
 )
 
 func TestFiles(t *testing.T) {
@@ -181,5 +183,22 @@ func TestModels(t *testing.T) {
 	}
 	if _, err := c.Models.Get(context.Background(), "nope"); client.StatusOf(err) != 404 {
 		t.Fatalf("unknown model: %v", err)
+	}
+}
+
+func TestEmbeddings(t *testing.T) {
+	s := newServer(t)
+	c := s.client()
+	r, err := c.Embeddings.Create(context.Background(), client.EmbeddingRequest{Model: model, Inputs: []string{"cold wind", "warm sea"}})
+	if err != nil || len(r.Data) != 2 || r.Data[1].Index != 1 || r.Usage.TotalTokens == 0 {
+		t.Fatalf("embeddings = %+v, %v", r, err)
+	}
+	// The scripted model's vectors are deterministic hashes of the words.
+	if !slices.Equal(r.Data[0].Embedding, scripted.HashEmbedding("cold wind", scripted.DefaultEmbedDim)) {
+		t.Fatalf("vector of %q differs from the scripted model's", "cold wind")
+	}
+	r, err = c.Embeddings.Create(context.Background(), client.EmbeddingRequest{Model: model, Inputs: []string{"x"}, OutputDimension: 8})
+	if err != nil || len(r.Data[0].Embedding) != 8 {
+		t.Fatalf("output_dimension: %+v, %v", r, err)
 	}
 }

@@ -120,6 +120,9 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		{"accesses.delete", func() {
 			c.Libraries.Unshare(ctx, "lib_1", client.ShareRequest{ShareWithUUID: "ws_2", ShareWithType: "Workspace"})
 		}},
+		{"embeddings.create", func() {
+			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
+		}},
 	}
 	for _, cl := range calls {
 		name = cl.name

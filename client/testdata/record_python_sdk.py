@@ -100,6 +100,7 @@ def main():
         library_id="lib_1", level="Viewer", share_with_uuid="ws_2", share_with_type="Workspace"))
     call("accesses.delete", lambda: b.libraries.accesses.delete(
         library_id="lib_1", share_with_uuid="ws_2", share_with_type="Workspace"))
+    call("embeddings.create", lambda: m.embeddings.create(model="mistral-embed", inputs=["cold wind", "warm sea"], output_dimension=8))
 
     srv.shutdown()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python_sdk_requests.json")
