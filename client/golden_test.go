@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,12 +22,15 @@ type recorded struct {
 	Path   string              `json:"path"`
 	Query  map[string][]string `json:"query"`
 	Body   any                 `json:"body"`
+	// Accept and ContentType (the media type only) are headers.
+	Accept      string `json:"accept"`
+	ContentType string `json:"content_type"`
 }
 
 // TestGoldenPythonSDKBodies makes the calls that
 // testdata/record_python_sdk.py made with the official Python SDK, and
-// checks that the Go client sends the same method, path, query and JSON
-// body for each, so that the two cannot drift apart.
+// checks that the Go client sends the same method, path, query, JSON body,
+// Accept and Content-Type for each, so that the two cannot drift apart.
 func TestGoldenPythonSDKBodies(t *testing.T) {
 	raw, err := os.ReadFile("testdata/python_sdk_requests.json")
 	if err != nil {
@@ -42,7 +46,9 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 	name := ""
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		rec := recorded{Name: name, Method: r.Method, Path: r.URL.Path, Query: map[string][]string(r.URL.Query())}
+		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+		rec := recorded{Name: name, Method: r.Method, Path: r.URL.Path, Query: map[string][]string(r.URL.Query()),
+			Accept: r.Header.Get("Accept"), ContentType: ct}
 		if len(b) > 0 {
 			if err := json.Unmarshal(b, &rec.Body); err != nil {
 				t.Errorf("%s: body is not JSON: %s", name, b)
@@ -136,7 +142,8 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		if w.Query == nil {
 			w.Query = map[string][]string{}
 		}
-		if g.Name != w.Name || g.Method != w.Method || g.Path != w.Path || !reflect.DeepEqual(g.Query, w.Query) || !reflect.DeepEqual(g.Body, w.Body) {
+		if g.Name != w.Name || g.Method != w.Method || g.Path != w.Path || !reflect.DeepEqual(g.Query, w.Query) || !reflect.DeepEqual(g.Body, w.Body) ||
+			g.Accept != w.Accept || g.ContentType != w.ContentType {
 			gb, _ := json.Marshal(g)
 			wb, _ := json.Marshal(w)
 			t.Errorf("%s:\n Go:     %s\n Python: %s", w.Name, gb, wb)

@@ -37,6 +37,8 @@ class Recorder(BaseHTTPRequestHandler):
             "path": u.path,
             "query": {k: v for k, v in parse_qs(u.query).items() if k != "metadata" or "sentinel" not in v[0]},
             "body": body,
+            "accept": self.headers.get("Accept", ""),
+            "content_type": self.headers.get("Content-Type", "").split(";")[0],
         })
         self.send_response(500)
         self.send_header("Content-Type", "application/json")
