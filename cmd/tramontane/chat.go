@@ -65,6 +65,7 @@ type chatSession struct {
 	info    io.Writer // tool events, citations, notices
 	in      *bufio.Reader
 	agentID string
+	name    string // the agent's name
 	version client.AgentVersion
 	model   string
 	convID  string
@@ -125,7 +126,7 @@ func (s *chatSession) resolveAgent(ctx context.Context, ref string) error {
 		if err != nil {
 			return fmt.Errorf("agent %s: %w", ref, err)
 		}
-		s.agentID = a.ID
+		s.agentID, s.name = a.ID, a.Name
 		return nil
 	}
 	list, err := s.c.Agents.List(ctx, &client.AgentListOptions{Name: name, PageSize: 2})
@@ -136,7 +137,7 @@ func (s *chatSession) resolveAgent(ctx context.Context, ref string) error {
 	case 0:
 		return fmt.Errorf("no agent named %q", name)
 	case 1:
-		s.agentID = list[0].ID
+		s.agentID, s.name = list[0].ID, list[0].Name
 		if version != "" {
 			if _, err := s.c.Agents.GetAt(ctx, s.agentID, version); err != nil {
 				return fmt.Errorf("agent %s: %w", ref, err)
@@ -216,7 +217,10 @@ func (s *chatSession) repl(ctx context.Context) error {
 	}()
 	who := "model " + s.model
 	if s.agentID != "" {
-		who = "agent " + s.agentID
+		who = fmt.Sprintf("agent %s (%s)", s.name, s.agentID)
+		if s.version != "" {
+			who = fmt.Sprintf("agent %s@%s (%s)", s.name, s.version, s.agentID)
+		}
 	}
 	if s.convID != "" {
 		who = "conversation " + s.convID

@@ -158,7 +158,7 @@ func TestChatREPL(t *testing.T) {
 		t.Fatalf("chat: %d %q %q", code, out, errs)
 	}
 	for _, want := range []string{
-		"Talking to agent " + a.ID,
+		"Talking to agent weather (" + a.ID + ")",
 		"> You said: hello\n",
 		`get_weather({"city":"Paris"}) result> ↳ get_weather → 12C`,
 		"Weather: 12C\n",
