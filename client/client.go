@@ -46,6 +46,8 @@ type Client struct {
 	Models *ModelsService
 	// Embeddings computes embeddings.
 	Embeddings *EmbeddingsService
+	// Chat is chat completions (for servers that offer them).
+	Chat *ChatService
 }
 
 // RetryPolicy says how a request is retried after a 429 or a 5xx status,
@@ -115,6 +117,7 @@ func New(opts ...Option) *Client {
 	c.Documents = &DocumentsService{c}
 	c.Models = &ModelsService{c}
 	c.Embeddings = &EmbeddingsService{c}
+	c.Chat = &ChatService{c}
 	return c
 }
 

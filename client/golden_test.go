@@ -126,6 +126,23 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		{"accesses.delete", func() {
 			c.Libraries.Unshare(ctx, "lib_1", client.ShareRequest{ShareWithUUID: "ws_2", ShareWithType: "Workspace"})
 		}},
+		{"chat.complete", func() {
+			c.Chat.Complete(ctx, client.ChatRequest{Model: "mistral-medium-latest", Tools: []client.Tool{weather},
+				Temperature: client.Ptr(0.2), MaxTokens: client.Ptr(64), Messages: []client.ChatMessage{
+					{Role: "system", Content: client.Text("Be concise.")},
+					{Role: "user", Content: client.Text("Weather in Paris?")},
+					{Role: "assistant", ToolCalls: []client.ToolCall{{ID: "call_w", Type: "function",
+						Function: client.ToolCallFunction{Name: "get_weather", Arguments: `{"city":"Paris"}`}}}},
+					{Role: "tool", ToolCallID: "call_w", Name: "get_weather", Content: client.Text("12C")},
+				}})
+		}},
+		{"chat.stream", func() {
+			for range c.Chat.Stream(ctx, client.ChatRequest{Model: "mistral-medium-latest", Messages: []client.ChatMessage{{Role: "user", Content: client.Text("hi")}}}) {
+			}
+		}},
+		{"agents.complete", func() {
+			c.Chat.CompleteAgent(ctx, client.AgentChatRequest{AgentID: "ag_1", Messages: []client.ChatMessage{{Role: "user", Content: client.Text("hi")}}})
+		}},
 		{"embeddings.create", func() {
 			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
 		}},

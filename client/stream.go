@@ -259,9 +259,32 @@ func (c *Client) stream(ctx context.Context, path string, body any) iter.Seq2[Ev
 	}
 }
 
-// readSSE parses Server-Sent Events from r.
+// readSSE parses a conversation stream's Server-Sent Events from r.
 func readSSE(r io.Reader) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
+		for f, err := range sseFrames(r) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			ev, err := DecodeEvent(f.name, f.data)
+			if !yield(ev, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// sseFrame is one Server-Sent Event: its name and its data lines joined.
+type sseFrame struct {
+	name string
+	data []byte
+}
+
+// sseFrames splits r into events; comments and events without data are
+// skipped.
+func sseFrames(r io.Reader) iter.Seq2[sseFrame, error] {
+	return func(yield func(sseFrame, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
 		var name string
 		var data bytes.Buffer
@@ -270,8 +293,7 @@ func readSSE(r io.Reader) iter.Seq2[Event, error] {
 			if data.Len() == 0 {
 				return true
 			}
-			ev, err := DecodeEvent(name, data.Bytes())
-			return yield(ev, err) && err == nil
+			return yield(sseFrame{name: name, data: bytes.Clone(data.Bytes())}, nil)
 		}
 		for {
 			line, err := br.ReadBytes('\n')
@@ -303,7 +325,7 @@ func readSSE(r io.Reader) iter.Seq2[Event, error] {
 				return
 			}
 			if err != nil {
-				yield(nil, err)
+				yield(sseFrame{}, err)
 				return
 			}
 		}

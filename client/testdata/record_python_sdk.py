@@ -102,6 +102,17 @@ def main():
         library_id="lib_1", level="Viewer", share_with_uuid="ws_2", share_with_type="Workspace"))
     call("accesses.delete", lambda: b.libraries.accesses.delete(
         library_id="lib_1", share_with_uuid="ws_2", share_with_type="Workspace"))
+    chat_messages = [
+        {"role": "system", "content": "Be concise."},
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call_w", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_w", "name": "get_weather", "content": "12C"},
+    ]
+    call("chat.complete", lambda: m.chat.complete(model="mistral-medium-latest", messages=chat_messages,
+                                                  tools=[weather], temperature=0.2, max_tokens=64))
+    call("chat.stream", lambda: m.chat.stream(model="mistral-medium-latest", messages=[{"role": "user", "content": "hi"}]))
+    call("agents.complete", lambda: m.agents.complete(agent_id="ag_1", messages=[{"role": "user", "content": "hi"}]))
     call("embeddings.create", lambda: m.embeddings.create(model="mistral-embed", inputs=["cold wind", "warm sea"], output_dimension=8))
 
     srv.shutdown()
