@@ -243,6 +243,21 @@ func TestChatInterruptStopsTheRun(t *testing.T) {
 	}
 }
 
+func TestPrinterEvents(t *testing.T) {
+	var out strings.Builder
+	p := &printer{out: &out, info: &out}
+	p.event(&client.MessageOutputDeltaEvent{Text: "Let me look"})
+	p.event(&client.ToolExecutionStartedEvent{OutputEvent: client.OutputEvent{OutputIndex: 1}, Name: "code_interpreter", Arguments: `{"code":`})
+	p.event(&client.ToolExecutionDeltaEvent{OutputEvent: client.OutputEvent{OutputIndex: 1}, Name: "code_interpreter", Arguments: `"print(1)"}`})
+	p.event(&client.ToolExecutionDoneEvent{OutputEvent: client.OutputEvent{OutputIndex: 1}, Name: "code_interpreter", Info: []byte("{\"code_output\":\"1\\n\"}")})
+	p.event(&client.AgentHandoffDoneEvent{NextAgentName: "Billing"})
+	p.event(&client.FunctionResultEvent{Call: &client.FunctionCallEntry{Name: "lookup"}, Result: strings.Repeat("x", 150)})
+	want := "Let me look\n⚙ code_interpreter({\"code\":\"print(1)\"}) → {\"code_output\":\"1\\n\"}\n⇢ handed over to Billing\n↳ lookup → " + strings.Repeat("x", 99) + "…\n"
+	if out.String() != want {
+		t.Fatalf("got  %q\nwant %q", out.String(), want)
+	}
+}
+
 func TestPrinterCitations(t *testing.T) {
 	var out strings.Builder
 	p := &printer{out: &out, info: &out}
