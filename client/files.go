@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // File is an uploaded (or tool-generated) file.
@@ -46,7 +47,7 @@ type FileUpload struct {
 	Content io.Reader
 	// Purpose is e.g. "ocr", "batch" or "fine-tune" (optional).
 	Purpose string
-	// Visibility is "workspace" or "user" (optional).
+	// Visibility is "workspace" (the default) or "user".
 	Visibility string
 }
 
@@ -90,11 +91,7 @@ func multipartBody(fields [][2]string, name string, content io.Reader) (func() (
 			_ = mw.SetBoundary(boundary)
 			h := textproto.MIMEHeader{}
 			h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filepath.Base(name)))
-			ct := mime.TypeByExtension(filepath.Ext(name))
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			h.Set("Content-Type", ct)
+			h.Set("Content-Type", contentType(name))
 			part, err := mw.CreatePart(h)
 			if err == nil {
 				_, err = io.Copy(part, content)
@@ -114,9 +111,36 @@ func multipartBody(fields [][2]string, name string, content io.Reader) (func() (
 	return body, "multipart/form-data; boundary=" + boundary
 }
 
+// contentTypes are the types of common document extensions, so that a
+// part's type does not depend on the machine's MIME tables.
+var contentTypes = map[string]string{
+	".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown", ".csv": "text/csv",
+	".html": "text/html", ".htm": "text/html", ".json": "application/json", ".pdf": "application/pdf",
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jsonl": "application/jsonl",
+	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+// contentType guesses a file's type from its name.
+func contentType(name string) string {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ct, ok := contentTypes[ext]; ok {
+		return ct
+	}
+	if ct := mime.TypeByExtension(ext); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
 // Upload uploads a file.
 func (s *FilesService) Upload(ctx context.Context, up FileUpload) (*File, error) {
-	body, ct := multipartBody([][2]string{{"purpose", up.Purpose}, {"visibility", up.Visibility}}, up.Name, up.Content)
+	vis := up.Visibility
+	if vis == "" {
+		vis = "workspace"
+	}
+	body, ct := multipartBody([][2]string{{"purpose", up.Purpose}, {"visibility", vis}}, up.Name, up.Content)
 	var f File
 	return &f, s.c.do(ctx, request{method: "POST", path: "/v1/files", rawBody: body, contentType: ct}, &f)
 }

@@ -1,9 +1,12 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,7 +52,10 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 		rec := recorded{Name: name, Method: r.Method, Path: r.URL.Path, Query: map[string][]string(r.URL.Query()),
 			Accept: r.Header.Get("Accept"), ContentType: ct}
-		if len(b) > 0 {
+		switch {
+		case ct == "multipart/form-data":
+			rec.Body = multipartFields(t, r, b)
+		case len(b) > 0:
 			if err := json.Unmarshal(b, &rec.Body); err != nil {
 				t.Errorf("%s: body is not JSON: %s", name, b)
 			}
@@ -143,6 +149,10 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		{"agents.complete", func() {
 			c.Chat.CompleteAgent(ctx, client.AgentChatRequest{AgentID: "ag_1", Messages: []client.ChatMessage{{Role: "user", Content: client.Text("hi")}}})
 		}},
+		{"files.upload", func() {
+			c.Files.Upload(ctx, client.FileUpload{Name: "notes.txt", Content: strings.NewReader("hello files"), Purpose: "ocr"})
+		}},
+		{"documents.upload", func() { c.Documents.Upload(ctx, "lib_1", "leave.md", strings.NewReader("# Leave")) }},
 		{"embeddings.create", func() {
 			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
 		}},
@@ -165,5 +175,32 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 			wb, _ := json.Marshal(w)
 			t.Errorf("%s:\n Go:     %s\n Python: %s", w.Name, gb, wb)
 		}
+	}
+}
+
+// multipartFields is what record_python_sdk.py records of a multipart body:
+// name -> value, or for a file part its filename, media type and content.
+func multipartFields(t *testing.T, r *http.Request, body []byte) map[string]any {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(p)
+		if p.FileName() == "" {
+			out[p.FormName()] = string(data)
+			continue
+		}
+		mt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		out[p.FormName()] = map[string]any{"filename": p.FileName(), "content_type": mt, "content": string(data)}
 	}
 }

@@ -23,14 +23,35 @@ RECORDED = []
 CURRENT = {"name": ""}
 
 
+def multipart_fields(raw, ctype):
+    """The parts of a multipart body: name -> value, or for a file part
+    {"filename", "content_type", "content"}."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+    out = {}
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True).decode()
+        filename = part.get_filename()
+        if filename is not None:
+            out[name] = {"filename": filename, "content_type": part.get_content_type(), "content": data}
+        else:
+            out[name] = data
+    return out
+
+
 class Recorder(BaseHTTPRequestHandler):
     def _record(self):
         n = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(n) if n else b""
         u = urlsplit(self.path)
         body = None
-        if raw and self.headers.get("Content-Type", "").startswith("application/json"):
+        ctype = self.headers.get("Content-Type", "")
+        if raw and ctype.startswith("application/json"):
             body = json.loads(raw)
+        elif raw and ctype.startswith("multipart/form-data"):
+            body = multipart_fields(raw, ctype)
         RECORDED.append({
             "name": CURRENT["name"],
             "method": self.command,
@@ -113,6 +134,9 @@ def main():
                                                   tools=[weather], temperature=0.2, max_tokens=64))
     call("chat.stream", lambda: m.chat.stream(model="mistral-medium-latest", messages=[{"role": "user", "content": "hi"}]))
     call("agents.complete", lambda: m.agents.complete(agent_id="ag_1", messages=[{"role": "user", "content": "hi"}]))
+    call("files.upload", lambda: m.files.upload(file={"file_name": "notes.txt", "content": b"hello files"}, purpose="ocr"))
+    call("documents.upload", lambda: b.libraries.documents.upload(
+        library_id="lib_1", file={"file_name": "leave.md", "content": b"# Leave"}))
     call("embeddings.create", lambda: m.embeddings.create(model="mistral-embed", inputs=["cold wind", "warm sea"], output_dimension=8))
 
     srv.shutdown()
