@@ -108,16 +108,17 @@ type AgentCreateRequest struct {
 }
 
 // AgentUpdateRequest is the body of Agents.Update: nil fields keep their
-// value. Every update creates a new version, which becomes active.
+// value (Ptr([]Tool{}) removes every tool). Every update creates a new
+// version, which becomes active.
 type AgentUpdateRequest struct {
 	Model          *string         `json:"model,omitempty"`
 	Name           *string         `json:"name,omitempty"`
 	Instructions   *string         `json:"instructions,omitempty"`
-	Tools          []Tool          `json:"tools,omitempty"`
+	Tools          *[]Tool         `json:"tools,omitempty"`
 	CompletionArgs *CompletionArgs `json:"completion_args,omitempty"`
 	Guardrails     json.RawMessage `json:"guardrails,omitempty"`
 	Description    *string         `json:"description,omitempty"`
-	Handoffs       []string        `json:"handoffs,omitempty"`
+	Handoffs       *[]string       `json:"handoffs,omitempty"`
 	DeploymentChat *bool           `json:"deployment_chat,omitempty"`
 	Metadata       map[string]any  `json:"metadata,omitempty"`
 	VersionMessage *string         `json:"version_message,omitempty"`

@@ -30,6 +30,9 @@ func TestAgentsLifecycle(t *testing.T) {
 	if err != nil || b.Version != 1 || !slices.Equal(b.Versions, []int{0, 1}) || b.Instructions != "Be brief." || b.Name != "faq-agent" {
 		t.Fatalf("update = %+v, %v", b, err)
 	}
+	if cleared, err := c.Agents.Update(ctx, a.ID, client.AgentUpdateRequest{Tools: client.Ptr([]client.Tool{})}); err != nil || len(cleared.Tools) != 0 || cleared.Version != 2 {
+		t.Fatalf("clearing tools = %+v, %v", cleared, err)
+	}
 	if _, err := c.Agents.SetAlias(ctx, a.ID, "prod", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +40,7 @@ func TestAgentsLifecycle(t *testing.T) {
 	if err != nil || got.Version != 0 || got.Instructions != "Be concise." {
 		t.Fatalf("GetAt prod = %+v, %v", got, err)
 	}
-	if got, err = c.Agents.GetVersion(ctx, a.ID, 1); err != nil || got.Instructions != "Be brief." {
+	if got, err = c.Agents.GetVersion(ctx, a.ID, 1); err != nil || got.Instructions != "Be brief." || len(got.Tools) != 1 {
 		t.Fatalf("GetVersion 1 = %+v, %v", got, err)
 	}
 	aliases, err := c.Agents.ListAliases(ctx, a.ID)
@@ -51,7 +54,7 @@ func TestAgentsLifecycle(t *testing.T) {
 		t.Fatalf("Get after SetActiveVersion = %+v, %v", got, err)
 	}
 	versions, err := c.Agents.ListVersions(ctx, a.ID, 0, 10)
-	if err != nil || len(versions) != 2 {
+	if err != nil || len(versions) != 3 {
 		t.Fatalf("versions = %d, %v", len(versions), err)
 	}
 	if err := c.Agents.DeleteAlias(ctx, a.ID, "prod"); err != nil {
