@@ -227,6 +227,28 @@ func TestStreaming(t *testing.T) {
 		t.Fatalf("%d items, want 1", n)
 	}
 
+	// A run that fails after its first event ends with
+	// conversation.response.error, then an *APIError.
+	var sawError bool
+	var last error
+	var deltas int
+	for ev, err := range c.Conversations.StartStream(ctx, client.ConversationRequest{Model: model, Inputs: client.UserMessage("broken please")}) {
+		if err != nil {
+			last = err
+			continue
+		}
+		switch ev.(type) {
+		case *client.ResponseErrorEvent:
+			sawError = true
+		case *client.MessageOutputDeltaEvent:
+			deltas++
+		}
+	}
+	var apiErr *client.APIError
+	if !sawError || deltas == 0 || !errors.As(last, &apiErr) || apiErr.Status < 500 || apiErr.Message == "" {
+		t.Fatalf("broken stream: error event %v, %d deltas, last error %#v", sawError, deltas, last)
+	}
+
 	// Breaking out of the loop ends the request.
 	for range c.Conversations.StartStream(ctx, client.ConversationRequest{Model: model, Inputs: client.UserMessage("short")}) {
 		break

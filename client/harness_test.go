@@ -34,6 +34,9 @@ rules:
     reply: "Weather: {{tool_results}}"
   - tool: delete_file
     reply: "deleted: {{tool_result}}"
+  - match: broken
+    reply: "one two three four five six"
+    fail_after_chunks: 3
   - match: flaky
     times: 2
     error: {status: 503, message: "warming up"}
