@@ -267,6 +267,11 @@ func TestErrors(t *testing.T) {
 	if !errors.As(err, &e) || e.Status != 422 || len(e.Detail) == 0 || !strings.Contains(e.Error(), "model") {
 		t.Fatalf("422: %#v", err)
 	}
+	// Nothing listens: a connection error, not an *APIError.
+	down := client.New(client.WithBaseURL("http://127.0.0.1:1"), client.WithRetry(client.RetryPolicy{MaxRetries: 1, InitialDelay: time.Millisecond}))
+	if _, err := down.Models.List(ctx); err == nil || client.StatusOf(err) != 0 {
+		t.Fatalf("no server: %v", err)
+	}
 	// The scripted upstream fails twice with 503 (the server does not
 	// retry it here): the client sees 502 twice and its second retry passes.
 	r, err := s.client().Conversations.Start(ctx, client.ConversationRequest{Model: model, Inputs: client.UserMessage("flaky")})
@@ -289,6 +294,16 @@ func TestRetryAfter429(t *testing.T) {
 	var e *client.APIError
 	if !errors.As(err, &e) || e.Status != http.StatusTooManyRequests || e.RetryAfter < time.Second/2 || e.RetryAfter > time.Second {
 		t.Fatalf("429: %#v", err)
+	}
+	// A context that ends during the wait ends the call.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.client(client.WithAPIKey(key)).Models.List(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("canceled wait: %v", err)
+	}
+	time.Sleep(time.Second) // the bucket refills
+	if _, err := noRetry.Models.List(ctx); err != nil {
+		t.Fatal(err)
 	}
 	retrying := s.client(client.WithAPIKey(key))
 	start := time.Now()
