@@ -49,14 +49,9 @@ func (r remoteFlags) client() *client.Client {
 	return client.New(opts...)
 }
 
-const chatUsage = `Usage: tramontane chat [flags]
-
-Talk to an agent (or a model) in the terminal. Without -p, a REPL: type a
-message, or /help for commands. With -p, ask one question and print the
-answer (-p - reads the question from stdin).
-
-Flags:
-`
+const chatDesc = `Talk to an agent (or a model) on a running server. Without -p, a REPL: type
+a message, or /help for commands. With -p, ask one question and print the
+answer (-p - reads the question from stdin). See docs/cli.md.`
 
 // chatSession is the state of one chat.
 type chatSession struct {
@@ -77,9 +72,7 @@ type chatSession struct {
 }
 
 func chat(args []string, in io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, chatUsage); fs.PrintDefaults() }
+	fs := flagSet("chat", "[flags]", chatDesc, stdout, stderr)
 	remote := addRemoteFlags(fs)
 	agentRef := fs.String("agent", "", "agent id or name, optionally @version or @alias")
 	modelName := fs.String("model", "", "talk to a model instead of an agent")
@@ -90,10 +83,10 @@ func chat(args []string, in io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("chat: unexpected argument %q", fs.Arg(0))
+		return usageError{fmt.Sprintf("chat: unexpected argument %q", fs.Arg(0))}
 	}
 	if *agentRef == "" && *modelName == "" && *convID == "" {
-		return errors.New("chat: give --agent, --model or --conversation")
+		return usageError{"chat: give --agent, --model or --conversation"}
 	}
 	s := &chatSession{c: remote.client(), out: stdout, info: stderr, in: bufio.NewReader(in), model: *modelName, convID: *convID}
 	ctx := context.Background()

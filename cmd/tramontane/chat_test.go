@@ -137,8 +137,8 @@ func TestChatPrintMode(t *testing.T) {
 	if code, _, errs = runChat(t, "", "chat", "--url", url, "--key", chatKey, "--agent", "nobody", "-p", "x"); code != 1 || !strings.Contains(errs, `no agent named "nobody"`) {
 		t.Fatalf("unknown agent: %d %q", code, errs)
 	}
-	if code, _, _ = runChat(t, "", "chat", "--help"); code != 0 {
-		t.Fatalf("chat --help: %d", code)
+	if code, out, _ = runChat(t, "", "chat", "--help"); code != 0 || !strings.Contains(out, "-agent") || strings.Contains(out, "-data-dir") {
+		t.Fatalf("chat --help: %d %q", code, out)
 	}
 }
 
@@ -302,13 +302,19 @@ func TestOperatorCommands(t *testing.T) {
 	if code != 0 || out != "  1  user: hi\n  2  assistant: You said: hi\n" {
 		t.Fatalf("conversations show: %d %q", code, out)
 	}
-	if code, _, errs = runCLI(t, "agents", "frob"); code != 1 || !strings.Contains(errs, "unknown action") {
+	if code, _, errs = runCLI(t, "agents", "frob"); code != 2 || !strings.Contains(errs, "unknown action") {
 		t.Fatalf("agents frob: %d %q", code, errs)
 	}
 	if code, _, errs = runCLI(t, "agents", "create", "-f", filepath.Join(t.TempDir(), "none.yaml")); code != 1 {
 		t.Fatalf("agents create with a missing file: %d %q", code, errs)
 	}
-	if code, _, _ = runCLI(t, "conversations", "--help"); code != 0 {
-		t.Fatalf("conversations --help: %d", code)
+	if code, out, _ = runCLI(t, "conversations", "show", "--help"); code != 0 || !strings.Contains(out, "-json") || !strings.Contains(out, "-url") {
+		t.Fatalf("conversations show --help: %d %q", code, out)
+	}
+	if code, out, _ = runCLI(t, "agents", "create", "--help"); code != 0 || !strings.Contains(out, "-f ") || strings.Contains(out, "-name") {
+		t.Fatalf("agents create --help: %d %q", code, out)
+	}
+	if code, _, _ = runCLI(t, "chat"); code != 2 {
+		t.Fatalf("chat without --agent or --model: %d", code)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,76 +14,107 @@ import (
 	"github.com/tramontane/tramontane/client"
 )
 
-const agentsUsage = `Usage:
-  tramontane agents list   [flags]          list agents
-  tramontane agents get    [flags] ID|NAME  print an agent as JSON
-  tramontane agents create [flags] -f agent.yaml
-                                            create an agent from a YAML (or JSON) file
+func init() {
+	register(command{"chat", "[--agent NAME] [-p Q]", "talk to an agent in the terminal (docs/cli.md)", func(args []string, stdout, stderr io.Writer) error {
+		return chat(args, stdin, stdout, stderr)
+	}})
+	register(command{"agents", "list|get|create", "a running server's agents", agentsCmd})
+	register(command{"conversations", "list|show", "a running server's conversations", conversationsCmd})
+}
 
-Flags:
+const agentsUsage = `Usage: tramontane agents ACTION [flags]
+
+Actions (on a running server: --url, --key):
+  list   [--name NAME]          list agents
+  get    ID|NAME[@VERSION]      print an agent as JSON
+  create -f agent.yaml          create an agent from a YAML (or JSON) file
+
+"tramontane agents ACTION --help" lists an action's flags.
 `
 
 // agentsCmd is "tramontane agents": operators' view of a server's agents.
 func agentsCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("agents", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, agentsUsage); fs.PrintDefaults() }
-	remote := addRemoteFlags(fs)
-	file := fs.String("f", "", "create: the agent's definition (YAML or JSON)")
-	name := fs.String("name", "", "list: only agents with this name")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fs.Usage()
-		if len(args) == 0 {
-			return errors.New("agents: want list, get or create")
-		}
-		return flag.ErrHelp
+	if len(args) == 0 {
+		fmt.Fprint(stderr, agentsUsage)
+		return usageError{"agents: give an action: list, get or create"}
 	}
-	action := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, agentsUsage)
+		return nil
+	case "list":
+		return agentsList(args[1:], stdout, stderr)
+	case "get":
+		return agentsGet(args[1:], stdout, stderr)
+	case "create":
+		return agentsCreate(args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, agentsUsage)
+	return usageError{fmt.Sprintf("agents: unknown action %q (want list, get or create)", args[0])}
+}
+
+func agentsList(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("agents list", "[flags]", "List a running server's agents.", stdout, stderr)
+	remote := addRemoteFlags(fs)
+	name := fs.String("name", "", "only agents with this name")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c := remote.client()
-	ctx := context.Background()
-	switch action {
-	case "list":
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tVERSION\tMODEL\tUPDATED")
-		for a, err := range c.Agents.All(ctx, &client.AgentListOptions{Name: *name, PageSize: 100}) {
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", a.ID, a.Name, a.Version, a.Model, a.UpdatedAt.Format(time.RFC3339))
-		}
-		return tw.Flush()
-	case "get":
-		if fs.NArg() != 1 {
-			return errors.New("agents get: give one agent id or name")
-		}
-		s := &chatSession{c: c}
-		if err := s.resolveAgent(ctx, fs.Arg(0)); err != nil {
-			return err
-		}
-		a, err := c.Agents.GetAt(ctx, s.agentID, string(s.version))
-		if err != nil {
-			return err
-		}
-		return printJSON(stdout, a)
-	case "create":
-		if *file == "" {
-			return errors.New("agents create: give the definition with -f agent.yaml")
-		}
-		req, err := readAgentFile(*file)
-		if err != nil {
-			return err
-		}
-		a, err := c.Agents.Create(ctx, req)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Created agent %s (%s) at version %d.\n", a.ID, a.Name, a.Version)
-		return nil
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("agents list: unexpected argument %q", fs.Arg(0))}
 	}
-	return fmt.Errorf("agents: unknown action %q (want list, get or create)", action)
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tVERSION\tMODEL\tUPDATED")
+	for a, err := range remote.client().Agents.All(context.Background(), &client.AgentListOptions{Name: *name, PageSize: 100}) {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", a.ID, a.Name, a.Version, a.Model, a.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func agentsGet(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("agents get", "[flags] ID|NAME[@VERSION]", "Print an agent (at a version or alias) as JSON.", stdout, stderr)
+	remote := addRemoteFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"agents get: give one agent id or name"}
+	}
+	ctx := context.Background()
+	s := &chatSession{c: remote.client()}
+	if err := s.resolveAgent(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	a, err := s.c.Agents.GetAt(ctx, s.agentID, string(s.version))
+	if err != nil {
+		return err
+	}
+	return printJSON(stdout, a)
+}
+
+func agentsCreate(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("agents create", "-f agent.yaml [flags]", "Create an agent from a YAML (or JSON) file with the keys of the API's agent creation request.", stdout, stderr)
+	remote := addRemoteFlags(fs)
+	file := fs.String("f", "", "the agent's definition (YAML or JSON), required")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *file == "" || fs.NArg() > 0 {
+		return usageError{"agents create: give the definition with -f agent.yaml"}
+	}
+	req, err := readAgentFile(*file)
+	if err != nil {
+		return err
+	}
+	a, err := remote.client().Agents.Create(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created agent %s (%s) at version %d.\n", a.ID, a.Name, a.Version)
+	return nil
 }
 
 // readAgentFile reads an agent definition: YAML (or JSON, which is YAML)
@@ -113,68 +142,82 @@ func readAgentFile(path string) (client.AgentCreateRequest, error) {
 	return req, nil
 }
 
-const conversationsUsage = `Usage:
-  tramontane conversations list [flags]       list conversations, newest first
-  tramontane conversations show [flags] ID    print a conversation's entries
+const conversationsUsage = `Usage: tramontane conversations ACTION [flags]
 
-Flags:
+Actions (on a running server: --url, --key):
+  list [-n 20]                  list conversations, newest first
+  show [--json] ID              print a conversation's entries
+
+"tramontane conversations ACTION --help" lists an action's flags.
 `
 
 // conversationsCmd is "tramontane conversations".
 func conversationsCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("conversations", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, conversationsUsage); fs.PrintDefaults() }
-	remote := addRemoteFlags(fs)
-	limit := fs.Int("n", 20, "list: how many conversations")
-	asJSON := fs.Bool("json", false, "show: print the history as JSON")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fs.Usage()
-		if len(args) == 0 {
-			return errors.New("conversations: want list or show")
-		}
-		return flag.ErrHelp
+	if len(args) == 0 {
+		fmt.Fprint(stderr, conversationsUsage)
+		return usageError{"conversations: give an action: list or show"}
 	}
-	action := args[0]
-	if err := fs.Parse(args[1:]); err != nil {
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, conversationsUsage)
+		return nil
+	case "list":
+		return conversationsList(args[1:], stdout, stderr)
+	case "show":
+		return conversationsShow(args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, conversationsUsage)
+	return usageError{fmt.Sprintf("conversations: unknown action %q (want list or show)", args[0])}
+}
+
+func conversationsList(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("conversations list", "[flags]", "List a running server's conversations, newest first.", stdout, stderr)
+	remote := addRemoteFlags(fs)
+	limit := fs.Int("n", 20, "how many conversations")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c := remote.client()
-	ctx := context.Background()
-	switch action {
-	case "list":
-		list, err := c.Conversations.List(ctx, &client.ConversationListOptions{PageSize: *limit})
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tWITH\tNAME\tUPDATED")
-		for _, cv := range list {
-			with := "model " + cv.Model
-			if cv.AgentID != "" {
-				with = "agent " + cv.AgentID
-				if cv.AgentVersion != "" {
-					with += "@" + string(cv.AgentVersion)
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cv.ID, with, cv.Name, cv.UpdatedAt.Format(time.RFC3339))
-		}
-		return tw.Flush()
-	case "show":
-		if fs.NArg() != 1 {
-			return errors.New("conversations show: give one conversation id")
-		}
-		h, err := c.Conversations.History(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, h)
-		}
-		printHistory(stdout, h.Entries)
-		return nil
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("conversations list: unexpected argument %q", fs.Arg(0))}
 	}
-	return fmt.Errorf("conversations: unknown action %q (want list or show)", action)
+	list, err := remote.client().Conversations.List(context.Background(), &client.ConversationListOptions{PageSize: *limit})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tWITH\tNAME\tUPDATED")
+	for _, cv := range list {
+		with := "model " + cv.Model
+		if cv.AgentID != "" {
+			with = "agent " + cv.AgentID
+			if cv.AgentVersion != "" {
+				with += "@" + string(cv.AgentVersion)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", cv.ID, with, cv.Name, cv.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func conversationsShow(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("conversations show", "[flags] ID", "Print a conversation's entries, numbered as the chat's /history does.", stdout, stderr)
+	remote := addRemoteFlags(fs)
+	asJSON := fs.Bool("json", false, "print the history as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"conversations show: give one conversation id"}
+	}
+	h, err := remote.client().Conversations.History(context.Background(), fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(stdout, h)
+	}
+	printHistory(stdout, h.Entries)
+	return nil
 }
 
 func printJSON(w io.Writer, v any) error {

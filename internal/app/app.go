@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +18,15 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/providers"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 	"github.com/tramontane/tramontane/internal/tool/doclib"
@@ -80,6 +84,19 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	m := metrics.New()
 	agents := agent.NewService(db)
+	agents.CheckModels(func(name string) error { _, _, err := router.Resolve(name); return err })
+	mod, err := moderation.FromConfig(c.Raw, router)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("moderation: %w", err)
+	}
+	agents.CheckGuardrails(func(raw json.RawMessage) error {
+		gs, err := moderation.Parse("body.guardrails", raw)
+		if err != nil {
+			return err
+		}
+		return mod.Require(gs)
+	})
 	conns, closers, err := connectors(c, files, logger)
 	if err != nil {
 		for _, cl := range closers {
@@ -103,11 +120,13 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.closers = append(a.closers, a.workers)
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
+	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Libraries: libs.Library, ModelRouter: router,
+		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
-		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil
 }

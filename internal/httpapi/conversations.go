@@ -110,7 +110,11 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, col.Response())
+	resp := col.Response()
+	if len(p.Guardrails) > 0 {
+		resp.Guardrails = p.Guardrails
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {

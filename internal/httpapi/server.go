@@ -14,10 +14,12 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
@@ -39,7 +41,10 @@ type ModelCard struct {
 
 // ModelCatalog lists the models the server routes.
 type ModelCatalog interface {
-	Cards() []ModelCard
+	// Cards lists the routed models.
+	Cards(ctx context.Context) []ModelCard
+	// Card describes one name the server would route, by name or alias.
+	Card(ctx context.Context, id string) (ModelCard, bool)
 }
 
 // Deps are the services the API serves.
@@ -64,6 +69,12 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Completions serves /v1/chat/completions, /v1/agents/completions and
+	// /v1/fim/completions (nil: those routes answer 503).
+	Completions *completion.Service
+	// Moderation serves /v1/moderations and /v1/chat/moderations (nil or
+	// unconfigured: 503 naming the setting).
+	Moderation *moderation.Service
 }
 
 // Server is the HTTP API.
@@ -132,6 +143,13 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
 
 		{pattern: "POST /v1/embeddings", h: s.embeddings},
+
+		// Stateless completions (internal/completion).
+		{pattern: "POST /v1/chat/completions", h: s.needCompletions(s.chatCompletions)},
+		{pattern: "POST /v1/agents/completions", h: s.needCompletions(s.agentsCompletions)},
+		{pattern: "POST /v1/fim/completions", h: s.needCompletions(s.fimCompletions)},
+		{pattern: "POST /v1/moderations", h: s.moderations},
+		{pattern: "POST /v1/chat/moderations", h: s.chatModerations},
 
 		{pattern: "POST /v1/libraries", h: s.needLibraries(s.createLibrary)},
 		{pattern: "GET /v1/libraries", h: s.needLibraries(s.listLibraries)},
