@@ -153,7 +153,8 @@ type ChatChunkChoice struct {
 	FinishReason string `json:"finish_reason"`
 }
 
-// ChatService is the chat completions API (POST /v1/chat/completions).
+// ChatService is the chat completions API (POST /v1/chat/completions and
+// POST /v1/agents/completions): stateless, nothing is stored.
 type ChatService struct{ c *Client }
 
 type chatBody struct {
@@ -173,8 +174,12 @@ func (s *ChatService) Complete(ctx context.Context, req ChatRequest) (*ChatRespo
 // Stream streams a chat completion chunk by chunk, until the server's
 // "data: [DONE]".
 func (s *ChatService) Stream(ctx context.Context, req ChatRequest) iter.Seq2[*ChatChunk, error] {
+	return s.stream(ctx, "/v1/chat/completions", chatBody{req, true})
+}
+
+func (s *ChatService) stream(ctx context.Context, path string, body any) iter.Seq2[*ChatChunk, error] {
 	return func(yield func(*ChatChunk, error) bool) {
-		resp, err := s.c.send(ctx, request{method: "POST", path: "/v1/chat/completions", body: chatBody{req, true}, accept: "text/event-stream"})
+		resp, err := s.c.send(ctx, request{method: "POST", path: path, body: body, accept: "text/event-stream"})
 		if err != nil {
 			yield(nil, err)
 			return
@@ -234,4 +239,9 @@ func (s *ChatService) CompleteAgent(ctx context.Context, req AgentChatRequest) (
 		return nil, err
 	}
 	return &r, nil
+}
+
+// StreamAgent streams an agent's chat completion.
+func (s *ChatService) StreamAgent(ctx context.Context, req AgentChatRequest) iter.Seq2[*ChatChunk, error] {
+	return s.stream(ctx, "/v1/agents/completions", agentChatBody{req, true})
 }
