@@ -245,3 +245,36 @@ func (s *ChatService) CompleteAgent(ctx context.Context, req AgentChatRequest) (
 func (s *ChatService) StreamAgent(ctx context.Context, req AgentChatRequest) iter.Seq2[*ChatChunk, error] {
 	return s.stream(ctx, "/v1/agents/completions", agentChatBody{req, true})
 }
+
+// FIMRequest asks a code model to write what goes between Prompt and
+// Suffix (POST /v1/fim/completions).
+type FIMRequest struct {
+	Model       string   `json:"model"`
+	Prompt      string   `json:"prompt"`
+	Suffix      string   `json:"suffix,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	MaxTokens   *int     `json:"max_tokens,omitempty"`
+	MinTokens   *int     `json:"min_tokens,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+	RandomSeed  *int     `json:"random_seed,omitempty"`
+}
+
+type fimBody struct {
+	FIMRequest
+	Stream bool `json:"stream"`
+}
+
+// FIM returns a fill-in-the-middle completion; the text is Text().
+func (s *ChatService) FIM(ctx context.Context, req FIMRequest) (*ChatResponse, error) {
+	var r ChatResponse
+	if err := s.c.do(ctx, request{method: "POST", path: "/v1/fim/completions", body: fimBody{req, false}}, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// StreamFIM streams a fill-in-the-middle completion.
+func (s *ChatService) StreamFIM(ctx context.Context, req FIMRequest) iter.Seq2[*ChatChunk, error] {
+	return s.stream(ctx, "/v1/fim/completions", fimBody{req, true})
+}

@@ -178,3 +178,19 @@ func sameJSON(t *testing.T, a, b any) bool {
 	}
 	return jsonString(x) == jsonString(y)
 }
+
+// Fill-in-the-middle goes through the OpenAI-compatible provider's
+// /v1/completions with a suffix.
+func TestE2EFIM(t *testing.T) {
+	c := newUpstreamServer(t)
+	ctx := context.Background()
+	req := client.FIMRequest{Model: model, Prompt: "def add(a, b):\n", Suffix: "\nprint(add(1, 2))", MaxTokens: client.Ptr(32)}
+	r, err := c.Chat.FIM(ctx, req)
+	if err != nil || len(r.Choices) != 1 || r.Text() == "" {
+		t.Fatalf("fim = %+v, %v", r, err)
+	}
+	text, finish, _ := chatText(t, c.Chat.StreamFIM(ctx, req))
+	if text != r.Text() || finish == "" {
+		t.Fatalf("streamed fim %q (%q), complete %q", text, finish, r.Text())
+	}
+}

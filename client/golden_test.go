@@ -153,6 +153,9 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 			c.Files.Upload(ctx, client.FileUpload{Name: "notes.txt", Content: strings.NewReader("hello files"), Purpose: "ocr"})
 		}},
 		{"documents.upload", func() { c.Documents.Upload(ctx, "lib_1", "leave.md", strings.NewReader("# Leave")) }},
+		{"fim.complete", func() {
+			c.Chat.FIM(ctx, client.FIMRequest{Model: "codestral-latest", Prompt: "def add(a, b):\n", Suffix: "\nprint(add(1, 2))", MaxTokens: client.Ptr(32)})
+		}},
 		{"embeddings.create", func() {
 			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
 		}},
