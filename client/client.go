@@ -46,8 +46,10 @@ type Client struct {
 	Models *ModelsService
 	// Embeddings computes embeddings.
 	Embeddings *EmbeddingsService
-	// Chat is chat completions (for servers that offer them).
+	// Chat is chat, agent and FIM completions.
 	Chat *ChatService
+	// Moderations classifies texts.
+	Moderations *ModerationsService
 }
 
 // RetryPolicy says how a request is retried after a 429 or a 5xx status,
@@ -118,6 +120,7 @@ func New(opts ...Option) *Client {
 	c.Models = &ModelsService{c}
 	c.Embeddings = &EmbeddingsService{c}
 	c.Chat = &ChatService{c}
+	c.Moderations = &ModerationsService{c}
 	return c
 }
 

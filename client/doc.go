@@ -3,8 +3,8 @@
 //
 // It covers agents (versions, aliases, pages), conversations (start,
 // append, restart, history, messages), streaming runs as
-// iter.Seq2[Event, error], files, libraries and documents, models, embeddings
-// and chat completions.
+// iter.Seq2[Event, error], files, libraries and documents, models, embeddings,
+// chat, agent and FIM completions, and moderations.
 // Conversation entries and stream events are sum types: an interface with
 // one concrete type per kind, and a raw fallback for kinds this package
 // does not know, so a newer server never breaks an older client.

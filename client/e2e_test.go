@@ -48,7 +48,8 @@ func newUpstreamServer(t *testing.T) *client.Client {
 	t.Cleanup(up.Close)
 	cfg := "providers: [{name: up, type: openai, base_url: " + up.URL + "/v1, max_retries: 0}]\n" +
 		"models: [{name: mistral-medium-latest, provider: up}]\n" +
-		"web_search: {searxng_url: " + up.URL + ", allow_private: true}\n"
+		"web_search: {searxng_url: " + up.URL + ", allow_private: true}\n" +
+		"moderation: {provider: up}\n"
 	c := config.Defaults()
 	c.DataDir, c.BootstrapKey, c.Raw = t.TempDir(), testKey, []byte(cfg)
 	a, err := app.New(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -192,5 +193,17 @@ func TestE2EFIM(t *testing.T) {
 	text, finish, _ := chatText(t, c.Chat.StreamFIM(ctx, req))
 	if text != r.Text() || finish == "" {
 		t.Fatalf("streamed fim %q (%q), complete %q", text, finish, r.Text())
+	}
+}
+
+func TestE2EModerations(t *testing.T) {
+	c := newUpstreamServer(t)
+	r, err := c.Moderations.Create(context.Background(), client.ModerationRequest{Model: "mistral-moderation-latest",
+		Inputs: []string{"a quiet morning", "flag-violence_and_threats here"}})
+	if err != nil || len(r.Results) != 2 {
+		t.Fatalf("moderations = %+v, %v", r, err)
+	}
+	if r.Results[0].Flagged() || !r.Results[1].Flagged() || !r.Results[1].Categories["violence_and_threats"] {
+		t.Fatalf("results = %+v", r.Results)
 	}
 }

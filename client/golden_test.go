@@ -156,6 +156,9 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		{"fim.complete", func() {
 			c.Chat.FIM(ctx, client.FIMRequest{Model: "codestral-latest", Prompt: "def add(a, b):\n", Suffix: "\nprint(add(1, 2))", MaxTokens: client.Ptr(32)})
 		}},
+		{"classifiers.moderate", func() {
+			c.Moderations.Create(ctx, client.ModerationRequest{Model: "mistral-moderation-latest", Inputs: []string{"a quiet morning", "hello"}})
+		}},
 		{"embeddings.create", func() {
 			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
 		}},

@@ -138,6 +138,7 @@ def main():
     call("documents.upload", lambda: b.libraries.documents.upload(
         library_id="lib_1", file={"file_name": "leave.md", "content": b"# Leave"}))
     call("fim.complete", lambda: m.fim.complete(model="codestral-latest", prompt="def add(a, b):\n", suffix="\nprint(add(1, 2))", max_tokens=32))
+    call("classifiers.moderate", lambda: m.classifiers.moderate(model="mistral-moderation-latest", inputs=["a quiet morning", "hello"]))
     call("embeddings.create", lambda: m.embeddings.create(model="mistral-embed", inputs=["cold wind", "warm sea"], output_dimension=8))
 
     srv.shutdown()
