@@ -20,6 +20,7 @@ import (
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/console"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
@@ -38,6 +39,8 @@ type App struct {
 	Store   *sqlstore.DB
 	Auth    *auth.Service
 	Handler *httpapi.Server
+	// Console is the web console, mounted at /console/ ("/" redirects).
+	Console *console.Console
 	Logger  *slog.Logger
 
 	closers []io.Closer
@@ -123,11 +126,19 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
-		Libraries: libs.Library, ModelRouter: router,
+		Libraries: libs.Library, ModelRouter: router, Usage: console.Recorder{Store: db},
 		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
+	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Sessions: db, Logger: logger,
+		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Handler.Handle(console.Prefix+"/", a.Console, true)
+	a.Handler.Handle("GET /{$}", http.HandlerFunc(console.Redirect), true)
 	return a, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/completion"
+	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/wire"
 	"github.com/tramontane/tramontane/internal/ratelimit"
@@ -56,6 +57,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request, c *completion.
 		Annotate(r.Context(), slog.Int("prompt_tokens", usage.PromptTokens), slog.Int("completion_tokens", usage.CompletionTokens), slog.Int("total_tokens", usage.TotalTokens))
 		if usage.TotalTokens > 0 {
 			ratelimit.ChargeFromContext(r.Context(), usage.TotalTokens)
+			s.recordUsage(r, c.Model, usage)
 		}
 	}()
 	if !wantsStream(r, c.Stream) {
@@ -188,6 +190,7 @@ func (s *Server) fimCompletions(w http.ResponseWriter, r *http.Request) {
 	Annotate(r.Context(), slog.Int("prompt_tokens", res.Usage.PromptTokens), slog.Int("completion_tokens", res.Usage.CompletionTokens), slog.Int("total_tokens", res.Usage.TotalTokens))
 	if res.Usage.TotalTokens > 0 {
 		ratelimit.ChargeFromContext(r.Context(), res.Usage.TotalTokens)
+		s.recordUsage(r, c.Model, res.Usage)
 	}
 	if !wantsStream(r, c.Stream) {
 		writeJSON(w, http.StatusOK, res.Response)
@@ -200,4 +203,13 @@ func (s *Server) fimCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sw.done()
+}
+
+// recordUsage adds a stateless completion's tokens to the workspace's
+// usage ledger, as runs do.
+func (s *Server) recordUsage(r *http.Request, modelName string, u model.Usage) {
+	if s.Usage != nil {
+		s.Usage.RecordUsage(r.Context(), ws(r), modelName, conversation.Usage{
+			PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens})
+	}
 }

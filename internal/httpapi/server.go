@@ -15,6 +15,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/completion"
+	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
@@ -75,6 +76,14 @@ type Deps struct {
 	// Moderation serves /v1/moderations and /v1/chat/moderations (nil or
 	// unconfigured: 503 naming the setting).
 	Moderation *moderation.Service
+	// Usage records each run's token usage per workspace and model (nil:
+	// not recorded).
+	Usage UsageRecorder
+}
+
+// UsageRecorder is told the usage of every finished run.
+type UsageRecorder interface {
+	RecordUsage(ctx context.Context, workspace, model string, u conversation.Usage)
 }
 
 // Server is the HTTP API.
@@ -257,10 +266,16 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
-			writeError(w, r, err)
-			return
+		// A principal already in the context was set by trusted in-process
+		// code (the console, from its session); clients cannot set one.
+		p := auth.From(r.Context())
+		if p == nil {
+			var err error
+			p, err = s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
 		}
 		if li := logInfoFrom(r.Context()); li != nil {
 			li.workspace = p.WorkspaceID
