@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
-# PostgreSQL), a short fuzz run, and the SDK conformance suites (official
+# PostgreSQL), the hot-path benchmarks once each (no thresholds), a short
+# fuzz run, and the SDK conformance suites (official
 # TypeScript and Python SDKs against the real binary). Installs what is
 # missing first.
 set -euo pipefail
@@ -11,14 +12,19 @@ eval "$(scripts/pg-start.sh)"
 trap 'scripts/pg-start.sh stop' EXIT
 
 echo "== gofmt"
-unformatted=$(gofmt -l cmd internal bench 2>/dev/null || true)
+unformatted=$(gofmt -l cmd internal bench client 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck (the public client package)"
+"$(go env GOPATH)/bin/staticcheck" -tests=false ./client/...
 echo "== go test"
 go test -count=1 ./...
+echo "== benchmarks (each once: they must keep compiling and running; figures live in docs/benchmarks.md)"
+go test -run='^$' -bench=. -benchtime=1x ./internal/app ./internal/auth ./internal/conversation \
+  ./internal/engine ./internal/httpapi ./internal/model/openai ./internal/store/sqlstore
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 echo "== SDK conformance"

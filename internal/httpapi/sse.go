@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -22,6 +23,8 @@ type sseSink struct {
 	wrote   bool
 	failed  error
 	onEvent func(engine.Event)
+	buf     bytes.Buffer  // the event being written
+	enc     *json.Encoder // writes into buf
 }
 
 func newSSESink(w http.ResponseWriter) *sseSink {
@@ -73,18 +76,22 @@ func (s *sseSink) start() {
 	s.wrote = true
 }
 
+// event frames one event into the sink's reused buffer. json.Encoder
+// writes what json.Marshal returns plus a newline, the first of the two
+// that end an event.
 func (s *sseSink) event(ev engine.Event) error {
-	data, err := json.Marshal(ev.Data)
-	if err != nil {
+	s.buf.Reset()
+	s.buf.WriteString("event: ")
+	s.buf.WriteString(ev.Type)
+	s.buf.WriteString("\ndata: ")
+	if s.enc == nil {
+		s.enc = json.NewEncoder(&s.buf)
+	}
+	if err := s.enc.Encode(ev.Data); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, len(data)+len(ev.Type)+16)
-	buf = append(buf, "event: "...)
-	buf = append(buf, ev.Type...)
-	buf = append(buf, "\ndata: "...)
-	buf = append(buf, data...)
-	buf = append(buf, "\n\n"...)
-	return s.write(buf)
+	s.buf.WriteByte('\n')
+	return s.write(s.buf.Bytes())
 }
 
 func (s *sseSink) write(b []byte) error {
