@@ -58,7 +58,8 @@ type Engine struct {
 	MaxRepeats int `yaml:"max_repeats"`
 	// ToolTimeout bounds one connector execution.
 	ToolTimeout time.Duration `yaml:"tool_timeout"`
-	// RunLease is how long a crashed run keeps its conversation locked.
+	// RunLease is how long a run's claim on its conversation lasts unless
+	// renewed; a crashed server's conversations are free again after it.
 	RunLease time.Duration `yaml:"run_lease"`
 }
 
@@ -72,7 +73,7 @@ func Defaults() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
-		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 15 * time.Minute},
+		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 20 * time.Second},
 	}
 }
 

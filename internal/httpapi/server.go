@@ -55,6 +55,9 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	// Metrics collects Prometheus metrics (nil: none).
 	Metrics *metrics.Metrics
+	// StreamPing is how long a stream may stay quiet before it gets a
+	// keep-alive comment (default 10s).
+	StreamPing time.Duration
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
 	// PublicURL, when set, is the base of signed URLs; else the request's
