@@ -102,12 +102,14 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.workers = libs.Start(context.WithoutCancel(ctx))
 	a.closers = append(a.closers, a.workers)
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
-		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
+		PingInterval: c.Engine.PingInterval,
+		LocalLocks:   db.Backend() == "sqlite"}, observer{m}, logger)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Libraries: libs.Library, ModelRouter: router,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		StreamPing: c.Engine.PingInterval,
 	})
 	return a, nil
 }

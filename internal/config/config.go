@@ -61,6 +61,9 @@ type Engine struct {
 	// RunLease is how long a run's claim on its conversation lasts unless
 	// renewed; a crashed server's conversations are free again after it.
 	RunLease time.Duration `yaml:"run_lease"`
+	// PingInterval is how long a stream may stay quiet (a slow upstream, a
+	// long tool run) before it gets a keep-alive comment.
+	PingInterval time.Duration `yaml:"ping_interval"`
 }
 
 // Defaults returns the built-in settings.
@@ -73,7 +76,7 @@ func Defaults() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
-		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 20 * time.Second},
+		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 20 * time.Second, PingInterval: 10 * time.Second},
 	}
 }
 
@@ -183,6 +186,21 @@ func Load(f *Flags) (Config, error) {
 		} else {
 			c.Engine.MaxModelCalls = n
 		}
+	}
+	dur := func(dst *time.Duration, env string) {
+		if v := os.Getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive duration", env, v))
+			} else {
+				*dst = d
+			}
+		}
+	}
+	dur(&c.Engine.RunLease, "TRAMONTANE_RUN_LEASE")
+	dur(&c.Engine.PingInterval, "TRAMONTANE_PING_INTERVAL")
+	if c.Engine.RunLease < time.Second {
+		errs = append(errs, fmt.Errorf("engine.run_lease %s: must be at least 1s (it is renewed every quarter lease)", c.Engine.RunLease))
 	}
 	switch c.LogFormat {
 	case "json", "text":
