@@ -109,7 +109,8 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Libraries: libs.Library, ModelRouter: router,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
-		StreamPing: c.Engine.PingInterval,
+		StreamPing:      c.Engine.PingInterval,
+		BodyIdleTimeout: c.HTTP.BodyIdleTimeout, BodyMinRate: int64(c.HTTP.BodyMinRate),
 	})
 	return a, nil
 }
@@ -155,6 +156,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	ln = httpapi.LimitListener(ln, a.Config.HTTP.MaxConnsPerClient)
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -216,3 +216,18 @@ func TestRunLeaseOnPostgres(t *testing.T) {
 	}
 	t.Logf("appendable %s after the dead owner's last renewal", time.Since(start).Round(time.Millisecond))
 }
+
+// TestLongStreamOutlivesBodyTimeout: the request body's idle deadline is
+// lifted once the body is read, so a stream that lasts longer than it (a
+// slow upstream) is not cut.
+func TestLongStreamOutlivesBodyTimeout(t *testing.T) {
+	e := newEnv(t, "rules:\n  - match: slow\n    delay_ms: 1500\n    reply: \"late but fine\"\n", withConfig(func(c *config.Config) {
+		c.HTTP.BodyIdleTimeout = 300 * time.Millisecond
+		c.Engine.PingInterval = 200 * time.Millisecond
+	}))
+	events := e.stream("/v1/conversations", `{"model":"m1","inputs":"slow please","stream":true}`)
+	lastDone(t, events)
+	if got := deltaText(events, events[1].str("id")); got != "late but fine" {
+		t.Errorf("streamed text = %q", got)
+	}
+}

@@ -58,6 +58,12 @@ type Deps struct {
 	// StreamPing is how long a stream may stay quiet before it gets a
 	// keep-alive comment (default 10s).
 	StreamPing time.Duration
+	// BodyIdleTimeout ends a request whose body sends no byte for this
+	// long (default DefaultBodyIdleTimeout); BodyMinRate is the average
+	// rate in bytes per second a body must keep after a grace period
+	// (default DefaultBodyMinRate; negative: no rate rule).
+	BodyIdleTimeout time.Duration
+	BodyMinRate     int64
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
 	// PublicURL, when set, is the base of signed URLs; else the request's
@@ -82,6 +88,12 @@ func New(d Deps) *Server {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.BodyIdleTimeout <= 0 {
+		d.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if d.BodyMinRate == 0 {
+		d.BodyMinRate = DefaultBodyMinRate
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux()}
 	s.routes()
@@ -210,8 +222,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(r, rw, id, li, time.Since(start))
 	}()
-	if r.Body != nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
+	if r.Body != nil && r.Body != http.NoBody {
+		g := newBodyGuard(w, r.Body, s.BodyIdleTimeout, s.BodyMinRate)
+		defer g.abandon()
+		r.Body = g
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
+		}
 	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
