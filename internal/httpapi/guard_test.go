@@ -232,5 +232,3 @@ func TestConnectionCapPerClient(t *testing.T) {
 	}
 	held[1].Close()
 }
-
-
