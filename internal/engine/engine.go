@@ -257,6 +257,9 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 		}
 		p.override = req.CompletionArgs
 	} else {
+		if err := agent.ValidateInstructions("body.instructions", req.Instructions); err != nil {
+			return nil, err
+		}
 		if err := agent.ValidateTools("body.tools", req.Tools); err != nil {
 			return nil, err
 		}
