@@ -219,6 +219,9 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 	if len(inputs) == 0 {
 		return nil, apierr.Field("body.inputs", "missing", "inputs is required: a string or a list of entries")
 	}
+	if err := checkStartResults(inputs); err != nil {
+		return nil, err
+	}
 	if err := agent.ValidateCompletionArgs("body.completion_args", req.CompletionArgs); err != nil {
 		return nil, err
 	}

@@ -231,3 +231,35 @@ func TestLongStreamOutlivesBodyTimeout(t *testing.T) {
 		t.Errorf("streamed text = %q", got)
 	}
 }
+
+// TestUnknownToolCallIDIsRefused: a function.result whose tool_call_id no
+// call is waiting for is a 422 on start (unless the same inputs hold the
+// call), on append and on restart; nothing is stored.
+func TestUnknownToolCallIDIsRefused(t *testing.T) {
+	e := newEnv(t, echoScript)
+	result := `{"type":"function.result","tool_call_id":"call_nobody","result":"42"}`
+	r := e.call("POST", "/v1/conversations", `{"model":"m1","stream":false,"inputs":[`+result+`]}`, 422)
+	checkLocContains(t, r.Body, "tool_call_id")
+	if ids := e.listIDs(); len(ids) != 0 {
+		t.Errorf("a refused start stored conversations: %v", ids)
+	}
+	// A call and its result given together are a valid history.
+	e.start(`{"model":"m1","stream":false,"inputs":[{"type":"message.input","role":"user","content":"hi"},
+		{"type":"function.call","tool_call_id":"call_1","name":"f","arguments":"{}"},
+		{"type":"function.result","tool_call_id":"call_1","result":"42"}]}`)
+	cr := e.start(`{"model":"m1","inputs":"hello","stream":false}`)
+	e.call("POST", "/v1/conversations/"+cr.ConversationID, `{"stream":false,"inputs":[`+result+`]}`, 422)
+	hist, _ := e.history(cr.ConversationID)
+	e.call("POST", "/v1/conversations/"+cr.ConversationID+"/restart",
+		`{"stream":false,"from_entry_id":"`+hist[1].str("id")+`","inputs":[`+result+`]}`, 422)
+	if h, _ := e.history(cr.ConversationID); len(h) != 2 {
+		t.Errorf("refused appends stored entries: %v", types(h))
+	}
+}
+
+func checkLocContains(t *testing.T, body []byte, part string) {
+	t.Helper()
+	if !strings.Contains(string(body), `"`+part+`"`) {
+		t.Errorf("422 body does not point at %s: %s", part, body)
+	}
+}
