@@ -78,8 +78,21 @@ type Deps struct {
 // Server is the HTTP API.
 type Server struct {
 	Deps
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	routes []RouteInfo
 }
+
+// RouteInfo describes one registered route.
+type RouteInfo struct {
+	// Pattern is the ServeMux pattern: "METHOD /path/{wildcard}".
+	Pattern string
+	// Public routes skip authentication (health, metrics, signed links).
+	Public bool
+}
+
+// Routes lists every registered route, in registration order (the
+// isolation sweep walks it, so a new route cannot escape its checks).
+func (s *Server) Routes() []RouteInfo { return append([]RouteInfo(nil), s.routes...) }
 
 // New builds the API's handler.
 func New(d Deps) *Server {
@@ -96,7 +109,7 @@ func New(d Deps) *Server {
 		d.BodyMinRate = DefaultBodyMinRate
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux()}
-	s.routes()
+	s.register()
 	return s
 }
 
@@ -106,7 +119,7 @@ type route struct {
 	public  bool
 }
 
-func (s *Server) routes() {
+func (s *Server) register() {
 	rs := []route{
 		{pattern: "GET /healthz", h: s.health, public: true},
 		{pattern: "GET /metrics", h: s.metrics, public: true},
@@ -181,6 +194,7 @@ func (s *Server) Handle(pattern string, h http.Handler, public bool) {
 		h = s.authenticate(s.Limiter.Middleware(principalLimits, writeError)(h))
 	}
 	s.mux.Handle(pattern, h)
+	s.routes = append(s.routes, RouteInfo{Pattern: pattern, Public: public})
 }
 
 // principalLimits tells the rate limiter who a request is.
