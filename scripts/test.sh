@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
-# PostgreSQL), a short fuzz run, and the SDK conformance suites (official
+# PostgreSQL; the reliability suites: crash test, upstream fault matrix,
+# isolation sweep, hostile requests, sandbox escapes), short fuzz runs,
+# and the SDK conformance suites (official
 # TypeScript and Python SDKs against the real binary). Installs what is
 # missing first.
 set -euo pipefail
@@ -21,5 +23,7 @@ echo "== go test"
 go test -count=1 ./...
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
+# Every route of the real route table (its seed corpus also runs in go test).
+go test -run='^$' -fuzz=FuzzRoutes -fuzztime=10s ./internal/httpapi
 echo "== SDK conformance"
 conformance/run.sh
