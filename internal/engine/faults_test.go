@@ -88,7 +88,7 @@ func faultUpstream(t *testing.T) http.Handler {
 }
 
 func TestUpstreamFaultMatrix(t *testing.T) {
-	e := newEnv(t, "", withUpstream(faultUpstream(t)), providerYAML("idle_timeout: 500ms", "max_retries: 0"))
+	e := newEnv(t, "", withUpstream(faultUpstream(t)), providerYAML("idle_timeout: 1s", "max_retries: 0"))
 	slowest := time.Duration(0)
 	cases := 0
 	for i, f := range faults {

@@ -180,13 +180,13 @@ func TestRunLeaseOnPostgres(t *testing.T) {
 	defer close(release)
 	e := newEnv(t, "", withUpstream(hangingUpstream(t, release)), withConfig(func(c *config.Config) {
 		c.DatabaseURL = url
-		c.Engine.RunLease = time.Second
+		c.Engine.RunLease = 2 * time.Second
 	}))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	resp, _, evs := e.openStream(ctx, "/v1/conversations", `{"model":"m1","inputs":"hang on","stream":true}`, "conversation.response.started")
 	id := evs[0].str("conversation_id")
-	time.Sleep(2500 * time.Millisecond) // more than two leases
+	time.Sleep(5 * time.Second) // more than two leases
 	e.call("POST", "/v1/conversations/"+id, `{"inputs":"cut in","stream":false}`, 409)
 	cancel()
 	resp.Body.Close()
@@ -199,7 +199,7 @@ func TestRunLeaseOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.app.Store.ClaimRun(bg, w.ID, id, "run_of_a_dead_server", time.Now().Add(time.Second)); err != nil {
+	if err := e.app.Store.ClaimRun(bg, w.ID, id, "run_of_a_dead_server", time.Now().Add(2*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	e.call("POST", "/v1/conversations/"+id, `{"inputs":"too early","stream":false}`, 409)
