@@ -87,13 +87,15 @@ func (b *bodyGuard) Read(p []byte) (int, error) {
 	return n, apierr.Wrap(apierr.Invalid, err, "the request body could not be read (%v after %d bytes): it was cut short or is malformed", err, b.n)
 }
 
-// abandon stops a body the handler did not read to its end: net/http
-// would otherwise drain the rest, at the client's pace, before answering.
-// The connection is then closed after the response.
+// abandon bounds what is left of a body the handler did not read to its
+// end (an early 401 or 404, say). net/http drains up to 256 KiB of it
+// before answering, so that the client, still sending, gets the answer
+// rather than a reset connection; the drain gets one idle timeout, so a
+// slow client cannot hold the connection with it.
 func (b *bodyGuard) abandon() {
 	if !b.done {
 		b.done = true
-		_ = b.rc.SetReadDeadline(time.Now())
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
 	}
 }
 

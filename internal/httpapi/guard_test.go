@@ -232,3 +232,38 @@ func TestConnectionCapPerClient(t *testing.T) {
 	}
 	held[1].Close()
 }
+
+// TestUnreadBodyIsDrained: a request refused before its body is read (a
+// bad key on an upload) still gets its answer on a connection that stays
+// usable: the rest of the body is drained within the idle timeout, not cut
+// (a client still sending would otherwise see a reset instead of the 401).
+func TestUnreadBodyIsDrained(t *testing.T) {
+	e := newTCPEnv(t, nil)
+	body, ct := multipartBody(t, "a.txt", bytes.Repeat([]byte("x"), 64<<10), nil)
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "POST /v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tk-wrong\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ct, body.Len())
+	data := body.Bytes()
+	_, _ = c.Write(data[:len(data)/2])
+	time.Sleep(200 * time.Millisecond) // the server has answered by now
+	if _, err := c.Write(data[len(data)/2:]); err != nil {
+		t.Fatalf("the server cut the body short: %v", err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 401 {
+		t.Fatalf("first answer: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the connection did not survive the refused upload: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
