@@ -180,13 +180,29 @@ func TestRunLeaseOnPostgres(t *testing.T) {
 	defer close(release)
 	e := newEnv(t, "", withUpstream(hangingUpstream(t, release)), withConfig(func(c *config.Config) {
 		c.DatabaseURL = url
-		c.Engine.RunLease = 2 * time.Second
+		c.Engine.RunLease = 3 * time.Second
 	}))
+	bg := context.Background()
+	w, err := e.app.Store.EnsureWorkspace(bg, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	resp, _, evs := e.openStream(ctx, "/v1/conversations", `{"model":"m1","inputs":"hang on","stream":true}`, "conversation.response.started")
 	id := evs[0].str("conversation_id")
-	time.Sleep(5 * time.Second) // more than two leases
+	before, err := e.app.Store.GetConversation(bg, w.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second) // more than one lease: it held only if renewed
+	after, err := e.app.Store.GetConversation(bg, w.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.RunUntil.After(before.RunUntil) {
+		t.Errorf("the run did not renew its lease: until %s, then %s", before.RunUntil, after.RunUntil)
+	}
 	e.call("POST", "/v1/conversations/"+id, `{"inputs":"cut in","stream":false}`, 409)
 	cancel()
 	resp.Body.Close()
@@ -194,12 +210,7 @@ func TestRunLeaseOnPostgres(t *testing.T) {
 	e.appendTo(id, `{"inputs":"my turn","stream":false}`)
 
 	// A server that died mid-run leaves its lease behind.
-	bg := context.Background()
-	w, err := e.app.Store.EnsureWorkspace(bg, "alpha")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.app.Store.ClaimRun(bg, w.ID, id, "run_of_a_dead_server", time.Now().Add(2*time.Second)); err != nil {
+	if err := e.app.Store.ClaimRun(bg, w.ID, id, "run_of_a_dead_server", time.Now().Add(3*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	e.call("POST", "/v1/conversations/"+id, `{"inputs":"too early","stream":false}`, 409)
