@@ -55,7 +55,9 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 			return err
 		}
 	}
-	if p.persist && p.e.local == nil {
+	if p.e.local == nil && (p.leased || p.persist) {
+		// Appends (store=false ones included) hold a lease already; a new
+		// conversation's lease starts with its row.
 		stop := r.renewLease()
 		defer stop()
 	}
