@@ -24,6 +24,6 @@ go test -count=1 ./...
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 # Every route of the real route table (its seed corpus also runs in go test).
-go test -run='^$' -fuzz=FuzzRoutes -fuzztime=10s ./internal/httpapi
+go test -run='^$' -fuzz=FuzzRoutes -fuzztime=25s ./internal/httpapi
 echo "== SDK conformance"
 conformance/run.sh

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"mime"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -67,6 +68,9 @@ func checkSane(t *testing.T, what string, rec *httptest.ResponseRecorder, took t
 	}
 }
 
+// fuzzBoundary is the multipart boundary of multipartBody's output.
+var fuzzBoundary string
+
 // FuzzRoutes sends fuzzed bodies and ids to every route of the real route
 // table: no panic, no 5xx, every refusal a Mistral-shaped error, bounded
 // time.
@@ -80,14 +84,21 @@ func FuzzRoutes(f *testing.F) {
 		`{"model":"m1","name":"n"}`, `{"name":"x"}`, `{"from_entry_id":"` + e.vars["ENTRY"] + `","inputs":"x"}`,
 		`{"inputs":[{"type":"function.result","tool_call_id":"x","result":"y"}]}`, `{"model":"m1","inputs":"hi","stream":true}`,
 		"{\"inputs\":\"\xff\xfe\"}", `{"level":"Viewer","share_with_uuid":"x","share_with_type":"Workspace"}`}
+	form, ct := multipartBody(f, "f.txt", []byte("content"), map[string]string{"purpose": "ocr"})
+	_, params, _ := mime.ParseMediaType(ct)
+	fuzzBoundary = params["boundary"]
 	for i := range routes {
-		for _, s := range seeds {
-			f.Add(uint8(i), []byte(s), "")
+		// A few seeds per route keep the baseline short (each exec goes
+		// through the whole stack); the fuzzer mixes them across routes.
+		for k := range 3 {
+			f.Add(uint8(i), []byte(seeds[(i*3+k)%len(seeds)]), "", false)
 		}
-		f.Add(uint8(i), []byte(`{}`), "../../etc/passwd")
-		f.Add(uint8(i), []byte(`{}`), "%00")
+		f.Add(uint8(i), []byte(`{}`), "../../etc/passwd", false)
+		f.Add(uint8(i), []byte(`{}`), "%00", false)
+		f.Add(uint8(i), form.Bytes(), "", true)
+		f.Add(uint8(i), form.Bytes()[:form.Len()/2], "", true)
 	}
-	f.Fuzz(func(t *testing.T, idx uint8, body []byte, rawID string) {
+	f.Fuzz(func(t *testing.T, idx uint8, body []byte, rawID string, multipart bool) {
 		r := routes[int(idx)%len(routes)]
 		if r.Pattern == "GET /metrics" {
 			return // Prometheus text, not JSON
@@ -102,6 +113,9 @@ func FuzzRoutes(f *testing.F) {
 		}
 		req.Header.Set("Authorization", "Bearer "+e.keyA)
 		req.Header.Set("Content-Type", "application/json")
+		if multipart {
+			req.Header.Set("Content-Type", "multipart/form-data; boundary="+fuzzBoundary)
+		}
 		rec := httptest.NewRecorder()
 		start := time.Now()
 		e.h.ServeHTTP(rec, req)
