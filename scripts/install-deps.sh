@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine
-# (idempotent): PostgreSQL from Debian's packages, and the SDK conformance
+# (idempotent): PostgreSQL and Chromium from Debian's packages, and the SDK conformance
 # suites' npm and pip packages. Go, Node and Python must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
 # the libraries the sandbox offers (not a pyenv or venv interpreter).
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
+# The web console's browser tests drive Debian's chromium (chromedp).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 /usr/bin/python3 -c 'import numpy, pandas, matplotlib' >/dev/null 2>&1 ||
   need_apt+=(python3 python3-numpy python3-pandas python3-matplotlib)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -42,7 +42,11 @@ func scriptedEnv(t testing.TB) *env {
 // routeURL fills a route pattern's wildcards with the fixtures' ids, or
 // with raw when it is not empty.
 func routeURL(e *env, pattern, raw string) (method, url string) {
-	method, path, _ := strings.Cut(pattern, " ")
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "GET", pattern
+	}
+	path = strings.ReplaceAll(path, "{$}", "")
 	id := func(k string) string {
 		if raw != "" {
 			return raw
@@ -52,6 +56,16 @@ func routeURL(e *env, pattern, raw string) (method, url string) {
 	r := strings.NewReplacer("{agent_id}", id("A"), "{conversation_id}", id("C"), "{file_id}", id("FA"),
 		"{library_id}", id("LA"), "{document_id}", id("D"), "{version}", id("ZERO"), "{model_id}", id("M"))
 	return method, r.Replace(path)
+}
+
+// isPage reports whether a route serves the web console's HTML (its own
+// tests cover it) rather than the JSON API.
+func isPage(pattern string) bool {
+	_, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		path = pattern
+	}
+	return path == "/{$}" || strings.HasPrefix(path, "/console")
 }
 
 // checkSane fails on a 5xx, a non-JSON error, or a slow answer.
@@ -100,8 +114,8 @@ func FuzzRoutes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, idx uint8, body []byte, rawID string, multipart bool) {
 		r := routes[int(idx)%len(routes)]
-		if r.Pattern == "GET /metrics" {
-			return // Prometheus text, not JSON
+		if r.Pattern == "GET /metrics" || isPage(r.Pattern) {
+			return // Prometheus text, or the console's HTML pages: not the JSON API
 		}
 		method, url := routeURL(e, r.Pattern, strings.ReplaceAll(rawID, "/", "%2F"))
 		req := httptest.NewRequest(method, "/", bytes.NewReader(body))

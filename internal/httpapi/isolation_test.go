@@ -100,8 +100,8 @@ func TestIsolationSweep(t *testing.T) {
 	checked := 0
 	var owned []string // alpha's GET routes, checked afterwards
 	for _, r := range routes {
-		if !strings.Contains(r.Pattern, "{") {
-			continue
+		if !strings.Contains(strings.ReplaceAll(r.Pattern, "{$}", ""), "{") {
+			continue // no id in the path ({$} only anchors it)
 		}
 		c, ok := isolation[r.Pattern]
 		if !ok {
