@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
 # PostgreSQL; the reliability suites: crash test, upstream fault matrix,
-# isolation sweep, hostile requests, sandbox escapes), short fuzz runs,
-# and the SDK conformance suites (official
+# isolation sweep, hostile requests, sandbox escapes), the hot-path
+# benchmarks once each (no thresholds), short fuzz runs, and the SDK
+# conformance suites (official
 # TypeScript and Python SDKs against the real binary). Installs what is
 # missing first.
 set -euo pipefail
@@ -23,6 +24,9 @@ echo "== staticcheck (the public client package)"
 "$(go env GOPATH)/bin/staticcheck" -tests=false ./client/...
 echo "== go test"
 go test -count=1 ./...
+echo "== benchmarks (each once: they must keep compiling and running; figures live in docs/benchmarks.md)"
+go test -run='^$' -bench=. -benchtime=1x ./internal/app ./internal/auth ./internal/conversation \
+  ./internal/engine ./internal/httpapi ./internal/model/openai ./internal/store/sqlstore
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 # Every route of the real route table (its seed corpus also runs in go test).

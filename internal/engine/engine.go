@@ -148,6 +148,7 @@ type Prepared struct {
 	leased    bool
 	sourceID  string
 	skipModel bool
+	msgs      *msgState // the message builder's state for a prefix of history
 }
 
 // Release gives up the run lease of a prepared run that will not execute.
@@ -331,7 +332,7 @@ func (e *Engine) load(ctx context.Context, ws, id string, upToSeq int, version s
 			return nil, nil, nil, err
 		}
 		if upToSeq < 0 && len(history) == c.NextSeq {
-			e.cache.put(id, history)
+			e.cache.put(id, history, nil)
 		}
 	}
 	ac, err := e.currentActor(ctx, ws, c, history, version)

@@ -91,6 +91,7 @@ func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversa
 		return nil, err
 	}
 	p.conv, p.actor = c, ac
+	p.msgs = e.cache.state(id)
 	if err := checkAgainstPending(pendingOf(history), inputs, req.ToolConfirmations); err != nil {
 		return nil, err
 	}

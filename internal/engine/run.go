@@ -76,7 +76,7 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 		return r.fail(err)
 	}
 	if r.persist {
-		r.e.cache.put(p.conv.ID, r.history)
+		r.e.cache.put(p.conv.ID, r.history, r.msgs)
 	}
 	r.finishUsage()
 	return r.emit(Event{Type: ResponseDone, Data: doneData{Type: ResponseDone, CreatedAt: p.e.now(), Usage: r.usage}})

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -29,6 +30,8 @@ type sseSink struct {
 	failed   error
 	lastSend time.Time
 	stop     chan struct{}
+	buf      bytes.Buffer  // the event being written
+	enc      *json.Encoder // writes into buf
 }
 
 func newSSESink(w http.ResponseWriter, ping time.Duration) *sseSink {
@@ -109,19 +112,22 @@ func (s *sseSink) stopPinger() {
 	}
 }
 
-// event writes one event. Called with mu held.
+// event frames one event into the sink's reused buffer. json.Encoder
+// writes what json.Marshal returns plus a newline, the first of the two
+// that end an event. Called with mu held.
 func (s *sseSink) event(ev engine.Event) error {
-	data, err := json.Marshal(ev.Data)
-	if err != nil {
+	s.buf.Reset()
+	s.buf.WriteString("event: ")
+	s.buf.WriteString(ev.Type)
+	s.buf.WriteString("\ndata: ")
+	if s.enc == nil {
+		s.enc = json.NewEncoder(&s.buf)
+	}
+	if err := s.enc.Encode(ev.Data); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, len(data)+len(ev.Type)+16)
-	buf = append(buf, "event: "...)
-	buf = append(buf, ev.Type...)
-	buf = append(buf, "\ndata: "...)
-	buf = append(buf, data...)
-	buf = append(buf, "\n\n"...)
-	return s.write(buf)
+	s.buf.WriteByte('\n')
+	return s.write(s.buf.Bytes())
 }
 
 // write sends and flushes b. Called with mu held.

@@ -93,8 +93,11 @@ var sharedTransport = newTransport()
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	// Keep a connection per concurrent call to the usual single upstream:
+	// past MaxIdleConnsPerHost, finished calls close their connection and
+	// the next ones pay for a new one.
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 512
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ExpectContinueTimeout = time.Second
@@ -110,6 +113,7 @@ type Client struct {
 	hc       *http.Client
 	log      *slog.Logger
 	broken   sync.Map // upstream model name → struct{}: streaming+tools is broken
+	prefixes *prefixCache
 	sleep    func(ctx context.Context, d time.Duration) error
 }
 
@@ -145,7 +149,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("provider %s: %w", cfg.Name, err)
 	}
 	embedURL, _ := Endpoint(cfg.BaseURL, "embeddings")
-	c := &Client{cfg: cfg, chatURL: chatURL, embedURL: embedURL, hc: cfg.HTTPClient, log: cfg.Logger, sleep: sleepCtx}
+	c := &Client{cfg: cfg, chatURL: chatURL, embedURL: embedURL, hc: cfg.HTTPClient, log: cfg.Logger, sleep: sleepCtx,
+		prefixes: newPrefixCache()}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: sharedTransport}
 	}
@@ -223,7 +228,7 @@ func (c *Client) Chat(ctx context.Context, req *model.Request) (model.Stream, er
 
 // Complete makes one non-streaming call and returns the whole answer.
 func (c *Client) Complete(ctx context.Context, req *model.Request) (model.Response, error) {
-	body, err := json.Marshal(wire.EncodeRequest(c.prepare(req), c.cfg.Dialect, false))
+	body, err := c.encodeRequest(req, false)
 	if err != nil {
 		return model.Response{}, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}
@@ -256,7 +261,7 @@ func (c *Client) Complete(ctx context.Context, req *model.Request) (model.Respon
 // stream sends a streaming request and returns the open stream. With
 // fallback set, 5xx answers are not retried (the caller falls back).
 func (c *Client) stream(ctx context.Context, req *model.Request, fallback bool) (model.Stream, error) {
-	body, err := json.Marshal(wire.EncodeRequest(c.prepare(req), c.cfg.Dialect, true))
+	body, err := c.encodeRequest(req, true)
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}

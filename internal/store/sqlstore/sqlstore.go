@@ -44,6 +44,9 @@ type DB struct {
 	// wc and rc cache prepared statements of w and r (one cache when they
 	// are the same pool).
 	wc, rc *stmtCache
+	// group batches concurrent appends into shared transactions (SQLite
+	// only; nil on PostgreSQL, whose writers run in parallel).
+	group *committer
 }
 
 // Open connects to the database named by url and runs pending migrations.
@@ -108,7 +111,9 @@ func Connect(ctx context.Context, url, dataDir string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}, nil
+	db := &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}
+	db.group = newCommitter(db)
+	return db, nil
 }
 
 // Migrate applies the embedded migrations of the dialect.
@@ -149,6 +154,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	db.wc.close()
 	if db.rc != db.wc {
 		db.rc.close()
