@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
-# PostgreSQL), the hot-path benchmarks once each (no thresholds), a short
-# fuzz run, and the SDK conformance suites (official
+# PostgreSQL; the reliability suites: crash test, upstream fault matrix,
+# isolation sweep, hostile requests, sandbox escapes), the hot-path
+# benchmarks once each (no thresholds), short fuzz runs, and the SDK
+# conformance suites (official
 # TypeScript and Python SDKs against the real binary). Installs what is
 # missing first.
 set -euo pipefail
@@ -27,5 +29,7 @@ go test -run='^$' -bench=. -benchtime=1x ./internal/app ./internal/auth ./intern
   ./internal/engine ./internal/httpapi ./internal/model/openai ./internal/store/sqlstore
 echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
+# Every route of the real route table (its seed corpus also runs in go test).
+go test -run='^$' -fuzz=FuzzRoutes -fuzztime=25s ./internal/httpapi
 echo "== SDK conformance"
 conformance/run.sh

@@ -70,6 +70,11 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
+	if n, err := blobs.SweepTemp(file.TempGrace); err != nil {
+		logger.Warn("sweeping partial uploads", "error", err)
+	} else if n > 0 {
+		logger.Info("removed partial uploads left by a previous run", "count", n)
+	}
 	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
 		db.Close()
@@ -108,7 +113,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	a.closers = closers
+	a.closers = append(a.closers, closers...)
 	libs, err := doclib.Wire(ctx, doclib.WireOptions{
 		Store: db, Blobs: blobs, Router: router, EmbeddingsModel: c.EmbeddingsModel,
 		MaxUploadBytes: int64(c.MaxUploadBytes), PublicURL: publicURL(c), Logger: logger,
@@ -128,9 +133,10 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	agents.SetConnectors(mcps)
 	// The ingestion workers stop in Close, before the store closes.
 	a.workers = libs.Start(context.WithoutCancel(ctx))
-	a.closers = append(a.closers, a.workers)
+	a.closers = append(a.closers, a.workers, sweepEvery(blobs, file.TempGrace, logger))
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
-		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
+		PingInterval: c.Engine.PingInterval,
+		LocalLocks:   db.Backend() == "sqlite"}, observer{m}, logger)
 	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
@@ -138,6 +144,8 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: ratelimit.New(limits, nil), Metrics: m,
 		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		StreamPing:      c.Engine.PingInterval,
+		BodyIdleTimeout: c.HTTP.BodyIdleTimeout, BodyMinRate: int64(c.HTTP.BodyMinRate),
 	})
 	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Sessions: db, Logger: logger,
 		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
@@ -191,6 +199,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	ln = httpapi.LimitListener(ln, a.Config.HTTP.MaxConnsPerClient)
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -238,3 +247,33 @@ func (o observer) Tokens(model string, prompt, completion, connector int) {
 }
 
 func (o observer) Tool(name string, ok bool) { o.m.ToolExecution(name, ok) }
+
+// sweeper removes dead partial uploads periodically (a server that
+// crashed while another instance shares the directory leaves some that
+// are too young for the sweep at start).
+type sweeper struct{ stop chan struct{} }
+
+func sweepEvery(b *file.DiskBlobs, every time.Duration, log *slog.Logger) io.Closer {
+	s := &sweeper{stop: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				if _, err := b.SweepTemp(file.TempGrace); err != nil {
+					log.Warn("sweeping partial uploads", "error", err)
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// Close stops the sweeper.
+func (s *sweeper) Close() error {
+	close(s.stop)
+	return nil
+}

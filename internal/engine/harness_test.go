@@ -48,8 +48,10 @@ type setup struct {
 	// gate holds upstream requests answering a call of "gated_tool" until
 	// the test calls tenv.openGate (or the request is canceled).
 	gate bool
-	// config holds extra top-level YAML for the server's config file.
-	config string
+	// config, if set, adjusts the server's configuration.
+	config func(*config.Config)
+	// configYAML holds extra top-level YAML for the server's config file.
+	configYAML string
 }
 
 type option func(*setup)
@@ -64,7 +66,9 @@ func withUpstream(h http.Handler) option { return func(s *setup) { s.upstream = 
 
 func withGate() option { return func(s *setup) { s.gate = true } }
 
-func withConfig(yaml string) option { return func(s *setup) { s.config += yaml } }
+func withConfig(f func(*config.Config)) option { return func(s *setup) { s.config = f } }
+
+func withConfigYAML(yaml string) option { return func(s *setup) { s.configYAML += yaml } }
 
 // tenv is one wired server with two workspaces and a fake upstream.
 type tenv struct {
@@ -135,11 +139,14 @@ func newEnv(t *testing.T, script string, opts ...option) *tenv {
 		fmt.Fprintf(&raw, "    %s\n", l)
 	}
 	raw.WriteString("models:\n  - name: m1\n    provider: fake\n")
-	raw.WriteString(s.config)
+	raw.WriteString(s.configYAML)
 
 	c := config.Defaults()
 	c.DataDir = t.TempDir()
 	c.Raw = []byte(raw.String())
+	if s.config != nil {
+		s.config(&c)
+	}
 	var logOut io.Writer = io.Discard
 	if os.Getenv("ENGINE_TEST_LOG") != "" {
 		logOut = os.Stderr

@@ -54,7 +54,7 @@ default:
 `
 
 func mcpEnv(t *testing.T) (*tenv, string, string) {
-	e := newEnv(t, mcpScript, withConfig("connectors:\n  allow_private: true\n  timeout: 5s\n"))
+	e := newEnv(t, mcpScript, withConfigYAML("connectors:\n  allow_private: true\n  timeout: 5s\n"))
 	ids := []string{}
 	for _, c := range []struct{ name, url string }{{"kb_one", startKB(t, "one")}, {"kb_two", startKB(t, "two")}} {
 		r := e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"`+c.name+`","description":"kb","server":"`+c.url+`","system_prompt":"Cite `+c.name+`."}`, 201)

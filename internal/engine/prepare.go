@@ -162,6 +162,26 @@ func checkAgainstPending(pd pending, inputs []conversation.Entry, confirms []con
 	return nil
 }
 
+// checkStartResults checks that every function.result of a new
+// conversation's inputs answers a function.call given before it in the
+// same inputs (there is no other history to answer).
+func checkStartResults(inputs []conversation.Entry) error {
+	open := map[string]bool{}
+	for i, in := range inputs {
+		switch in.Type {
+		case conversation.FunctionCall:
+			open[in.ToolCallID] = true
+		case conversation.FunctionResult:
+			if !open[in.ToolCallID] {
+				return apierr.Field(fmt.Sprintf("body.inputs.%d.tool_call_id", i), "value_error",
+					"no function call %q is waiting for a result (a new conversation has only the calls given in its inputs)", in.ToolCallID)
+			}
+			delete(open, in.ToolCallID)
+		}
+	}
+	return nil
+}
+
 // PrepareRestart checks a restart: a new conversation with the history of
 // the source up to and including from_entry_id, then inputs.
 func (e *Engine) PrepareRestart(ctx context.Context, ws, id string, req *conversation.RestartRequest) (*Prepared, error) {

@@ -26,7 +26,8 @@ type benchDelta struct {
 // write, flush) to a started stream.
 func BenchmarkSSEWrite(b *testing.B) {
 	rec := httptest.NewRecorder()
-	s := newSSESink(rec)
+	s := newSSESink(rec, time.Hour) // no keep-alive during the test
+	defer s.stopPinger()
 	model := "mistral-medium-latest"
 	ev := engine.Event{Type: engine.MessageDelta, Data: benchDelta{Type: engine.MessageDelta, CreatedAt: time.Now().UTC(), ID: "msg_0123456789abcdef0123456789abcdef",
 		Model: &model, Role: "assistant", Content: json.RawMessage(`" token"`)}}
@@ -46,7 +47,8 @@ func BenchmarkSSEWrite(b *testing.B) {
 // bytes) and a blank line.
 func TestSSEFraming(t *testing.T) {
 	rec := httptest.NewRecorder()
-	s := newSSESink(rec)
+	s := newSSESink(rec, time.Hour) // no keep-alive during the test
+	defer s.stopPinger()
 	d := benchDelta{Type: engine.MessageDelta, ID: "msg_1", Role: "assistant", Content: json.RawMessage(`"<b> & \u2028"`)}
 	var want string
 	for i := 0; i < 3; i++ {

@@ -44,6 +44,7 @@ import (
 // Defaults.
 const (
 	DefaultTimeout       = 5 * time.Minute
+	DefaultIdleTimeout   = 60 * time.Second
 	DefaultMaxAttempts   = 3
 	DefaultRetryAfterCap = 10 * time.Second
 	maxErrorBody         = 64 << 10
@@ -64,6 +65,10 @@ type Config struct {
 	// Timeout bounds one call, from sending the request to the end of the
 	// stream (default 5m). The caller's context bounds it too.
 	Timeout time.Duration
+	// IdleTimeout fails a call when the upstream sends no byte for this
+	// long: before its response headers or in the middle of a stream
+	// (default 60s).
+	IdleTimeout time.Duration
 	// MaxAttempts is the number of request attempts, 1 to 3 (default 3).
 	MaxAttempts int
 	// RetryAfterCap is the longest Retry-After honoured before retrying a
@@ -122,6 +127,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	if cfg.MaxAttempts <= 0 || cfg.MaxAttempts > DefaultMaxAttempts {
 		cfg.MaxAttempts = DefaultMaxAttempts
@@ -224,13 +232,14 @@ func (c *Client) Complete(ctx context.Context, req *model.Request) (model.Respon
 	if err != nil {
 		return model.Response{}, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	callCtx, cancel, touch := c.callContext(ctx)
 	defer cancel()
-	resp, err := c.send(ctx, callCtx, c.chatURL, body, false, false)
+	resp, err := c.send(ctx, callCtx, touch, c.chatURL, body, false, false)
 	if err != nil {
 		return model.Response{}, err
 	}
 	defer resp.Body.Close()
+	resp.Body = idleBody{resp.Body, touch}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
 		return model.Response{}, c.readError(ctx, callCtx, err)
@@ -256,12 +265,13 @@ func (c *Client) stream(ctx context.Context, req *model.Request, fallback bool) 
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	resp, err := c.send(ctx, callCtx, c.chatURL, body, true, fallback)
+	callCtx, cancel, touch := c.callContext(ctx)
+	resp, err := c.send(ctx, callCtx, touch, c.chatURL, body, true, fallback)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	resp.Body = idleBody{resp.Body, touch}
 	// A server that ignores stream:true answers with one JSON document.
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
 		defer cancel()
@@ -309,8 +319,9 @@ func (e *statusError) fallbackable() bool {
 // send posts body to u and returns a 2xx response with its body unread,
 // retrying the request phase. parent is the caller's context, callCtx the
 // same bounded by the per-call timeout.
-func (c *Client) send(parent, callCtx context.Context, u string, body []byte, stream, noStatusRetry bool) (*http.Response, error) {
+func (c *Client) send(parent, callCtx context.Context, touch func(), u string, body []byte, stream, noStatusRetry bool) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
+		touch() // the idle clock runs from each attempt's start
 		req, err := http.NewRequestWithContext(callCtx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
 			return nil, apierr.Wrap(apierr.Internal, err, "building the upstream request")
@@ -391,6 +402,10 @@ func (c *Client) readError(parent, callCtx context.Context, err error) error {
 // ctxError maps a done context to an error, or returns nil when neither
 // context is done.
 func ctxError(parent, callCtx context.Context, name string, timeout time.Duration) error {
+	var idle *idleError
+	if errors.As(context.Cause(callCtx), &idle) && parent.Err() == nil {
+		return apierr.Wrap(apierr.Timeout, idle, "upstream %s sent nothing for %s (idle timeout)", name, idle.d)
+	}
 	if err := parent.Err(); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return apierr.Wrap(apierr.Timeout, err, "the request's deadline passed while waiting for upstream %s", name)
@@ -439,4 +454,47 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// idleError is the cause of a call canceled by its idle timeout.
+type idleError struct{ d time.Duration }
+
+func (e *idleError) Error() string { return fmt.Sprintf("no byte from upstream for %s", e.d) }
+
+// callContext bounds one call by the total timeout and by the idle
+// timeout: touch restarts the idle clock (each attempt, each byte read);
+// cancel releases both.
+func (c *Client) callContext(parent context.Context) (ctx context.Context, cancel context.CancelFunc, touch func()) {
+	tctx, tcancel := context.WithTimeout(parent, c.cfg.Timeout)
+	ictx, icancel := context.WithCancelCause(tctx)
+	d := c.cfg.IdleTimeout
+	t := time.AfterFunc(d, func() { icancel(&idleError{d}) })
+	var once sync.Once
+	cancel = func() {
+		once.Do(func() {
+			t.Stop()
+			icancel(context.Canceled)
+			tcancel()
+		})
+	}
+	touch = func() {
+		if ictx.Err() == nil {
+			t.Reset(d)
+		}
+	}
+	return ictx, cancel, touch
+}
+
+// idleBody restarts the idle clock whenever bytes arrive.
+type idleBody struct {
+	io.ReadCloser
+	touch func()
+}
+
+func (b idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.touch()
+	}
+	return n, err
 }

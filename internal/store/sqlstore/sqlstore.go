@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
 
@@ -125,7 +126,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(gd, db.w, sub)
+	var opts []goose.ProviderOption
+	if db.dialect == postgres {
+		// Instances (and test processes) starting together on one database
+		// take turns: an advisory lock serialises their migrations.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db.w, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
