@@ -23,15 +23,15 @@ func (s *Server) connectorRoutes() []route {
 		{pattern: "PATCH /v1/connectors/{connector_id}/{scope}/credentials", h: c(s.putConnectorCredentials(true))},
 		{pattern: "GET /v1/connectors/{connector_id}/{scope}/credentials", h: c(s.listConnectorCredentials)},
 		{pattern: "DELETE /v1/connectors/{connector_id}/{scope}/credentials/{name}", h: c(s.deleteConnectorCredentials)},
-		{pattern: "DELETE /v1/connectors/{connector_id}/{scope}/credentials", h: c(unsupportedConnectorRoute("deleting every user credential (Tramontane has no users)"))},
-		{pattern: "GET /v1/connectors/{connector_id}/auth_url", h: c(unsupportedConnectorRoute("OAuth authorization (auth_url)"))},
-		{pattern: "GET /v1/connectors/{connector_id}/authentication_methods", h: c(unsupportedConnectorRoute("authentication_methods (OAuth flows)"))},
-		{pattern: "PUT /v1/connectors/{connector_id}/share", h: c(unsupportedConnectorRoute("connector sharing"))},
-		{pattern: "DELETE /v1/connectors/{connector_id}/share", h: c(unsupportedConnectorRoute("connector sharing"))},
-		{pattern: "PUT /v1/connectors/{connector_id}/organization/share", h: c(unsupportedConnectorRoute("organization sharing"))},
-		{pattern: "DELETE /v1/connectors/{connector_id}/organization/share", h: c(unsupportedConnectorRoute("organization sharing"))},
-		{pattern: "POST /v1/connectors/{connector_id}/{scope}/activate", h: c(unsupportedConnectorRoute("activating connectors per consumer"))},
-		{pattern: "POST /v1/connectors/{connector_id}/{scope}/deactivate", h: c(unsupportedConnectorRoute("deactivating connectors per consumer"))},
+		{pattern: "DELETE /v1/connectors/{connector_id}/{scope}/credentials", h: c(s.unsupportedConnectorRoute("deleting every user credential (Tramontane has no users)"))},
+		{pattern: "GET /v1/connectors/{connector_id}/auth_url", h: c(s.unsupportedConnectorRoute("OAuth authorization (auth_url)"))},
+		{pattern: "GET /v1/connectors/{connector_id}/authentication_methods", h: c(s.unsupportedConnectorRoute("authentication_methods (OAuth flows)"))},
+		{pattern: "PUT /v1/connectors/{connector_id}/share", h: c(s.unsupportedConnectorRoute("connector sharing"))},
+		{pattern: "DELETE /v1/connectors/{connector_id}/share", h: c(s.unsupportedConnectorRoute("connector sharing"))},
+		{pattern: "PUT /v1/connectors/{connector_id}/organization/share", h: c(s.unsupportedConnectorRoute("organization sharing"))},
+		{pattern: "DELETE /v1/connectors/{connector_id}/organization/share", h: c(s.unsupportedConnectorRoute("organization sharing"))},
+		{pattern: "POST /v1/connectors/{connector_id}/{scope}/activate", h: c(s.unsupportedConnectorRoute("activating connectors per consumer"))},
+		{pattern: "POST /v1/connectors/{connector_id}/{scope}/deactivate", h: c(s.unsupportedConnectorRoute("deactivating connectors per consumer"))},
 	}
 }
 
@@ -46,8 +46,15 @@ func (s *Server) needConnectors(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func unsupportedConnectorRoute(what string) http.HandlerFunc {
+// unsupportedConnectorRoute answers 400 for a feature Tramontane does not
+// have, once the connector is known to exist in the workspace (another
+// workspace's connector is 404, as everywhere).
+func (s *Server) unsupportedConnectorRoute(what string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.Connectors.Get(r.Context(), ws(r), r.PathValue("connector_id")); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		writeError(w, r, apierr.New(apierr.Invalid, "%s is not supported by Tramontane (see docs/compatibility.md)", what))
 	}
 }

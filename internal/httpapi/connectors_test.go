@@ -1,10 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tramontane/tramontane/internal/config"
 )
 
@@ -58,4 +61,21 @@ func TestConnectorsAPI(t *testing.T) {
 				}
 			}},
 	})
+}
+
+type echoIn struct {
+	Message string `json:"message"`
+}
+
+// startEchoMCP serves a real MCP server (the official Go SDK's) with one
+// tool, echo, on loopback.
+func startEchoMCP(t *testing.T) string {
+	t.Helper()
+	s := mcp.NewServer(&mcp.Implementation{Name: "echo", Version: "1"}, nil)
+	mcp.AddTool(s, &mcp.Tool{Name: "echo", Description: "Echo."}, func(ctx context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "echo: " + in.Message}}}, nil, nil
+	})
+	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	return srv.URL + "/mcp"
 }
