@@ -64,7 +64,7 @@ type Deps struct {
 // Console is the web console's handler.
 type Console struct {
 	Deps
-	mux      *http.ServeMux
+	mux      *routeMux
 	sessions *sessions
 	throttle *throttle
 	pages    map[string]*template.Template
@@ -84,7 +84,7 @@ func New(d Deps) (*Console, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	c := &Console{Deps: d, mux: http.NewServeMux(), sessions: newSessions(d.Sessions, d.IdleTimeout, d.MaxAge, d.Now),
+	c := &Console{Deps: d, mux: &routeMux{ServeMux: http.NewServeMux()}, sessions: newSessions(d.Sessions, d.IdleTimeout, d.MaxAge, d.Now),
 		throttle: &throttle{max: 10, window: time.Minute, failed: map[string][]time.Time{}}}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
