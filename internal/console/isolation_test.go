@@ -65,7 +65,8 @@ var proxyCases = map[string]apiCase{
 	"PATCH /v1/libraries/{library_id}/documents/{document_id}":  {body: `{"name":"stolen"}`},
 	"PUT /v1/libraries/{library_id}/documents/{document_id}":    {body: `{"name":"stolen"}`},
 	"PATCH /v1/connectors/{connector_id}":                       {body: `{"title":"stolen"}`},
-	"POST /v1/connectors/{connector_id}/tools/{tool_name}/call": {body: `{"arguments":{"message":"x"}}`},
+	"GET /v1/connectors/{connector_id}/tools":                   {remote: true},
+	"POST /v1/connectors/{connector_id}/tools/{tool_name}/call": {body: `{"arguments":{"message":"x"}}`, remote: true},
 	"POST /v1/connectors/{connector_id}/{scope}/credentials":    {body: `{"name":"stolen","credentials":{"bearer_token":"t"}}`},
 	"PATCH /v1/connectors/{connector_id}/{scope}/credentials":   {body: `{"name":"main","credentials":{"bearer_token":"t"}}`},
 }
