@@ -489,6 +489,17 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("delete file", chromedp.Click(css(`button[aria-label="Delete winds.md"]`)))
 	b.eventually("file deleted", `!document.querySelector('a[download="winds.md"]') && document.querySelector('a[download]')`)
 
+	// Connectors: add an MCP server (a real one, on loopback) and see its tools.
+	b.do("add connector", chromedp.Navigate(e.url+"/console/connectors"), chromedp.WaitVisible(css("#conn-name")),
+		chromedp.SendKeys(css("#conn-name"), "inventory"), chromedp.SendKeys(css("#conn-server"), startMCP(t, "")),
+		chromedp.SendKeys(css("#conn-desc"), "Stock levels"), chromedp.Click(css("#create-connector")))
+	b.waitPath("^/console/connectors/[^/]+$")
+	b.do("connector tools", waitText("#tools", "Units in stock"))
+	b.screenshot("18-connectors")
+	connURL := eval[string](b, `location.href`)
+	b.do("connector in the agent builder", chromedp.Navigate(e.url+"/console/agents/new"),
+		waitJS(`document.querySelector('#f-connectors input[name="connector_ids"]')`))
+
 	// Keyboard: the first Tab reaches the skip link, which moves focus to
 	// the main content.
 	b.do("skip link", chromedp.Navigate(e.url+"/console/agents"), chromedp.WaitVisible(css("#new-agent")),
@@ -529,6 +540,10 @@ func TestConsoleInChromium(t *testing.T) {
 	b.screenshot("11-mobile-dark")
 	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 380 {
 		t.Errorf("at 375 px the page is %d px wide", w)
+	}
+	b.do("connector at 375 px", chromedp.Navigate(connURL), chromedp.WaitVisible(css("#tools")))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 380 {
+		t.Errorf("at 375 px the connector page is %d px wide", w)
 	}
 	b.do("desktop light", chromedp.EmulateViewport(1280, 900), colorScheme("light"))
 

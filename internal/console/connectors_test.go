@@ -15,16 +15,24 @@ type stockIn struct {
 	SKU string `json:"sku" jsonschema:"the product's SKU"`
 }
 
+type reorderIn struct {
+	SKU      string `json:"sku" jsonschema:"the product's SKU"`
+	Quantity int    `json:"quantity" jsonschema:"how many units"`
+}
+
 // startMCP serves a real MCP server (the official Go SDK's) on loopback
-// over Streamable HTTP, with a "stock" tool whose description holds
-// markup (it must show escaped). token, when set, is the bearer token it
-// requires. It returns the server's endpoint.
+// over Streamable HTTP, with "stock" and "reorder" tools. token, when
+// set, is the bearer token it requires. It returns the server's endpoint.
 func startMCP(t *testing.T, token string) string {
 	t.Helper()
 	s := mcp.NewServer(&mcp.Implementation{Name: "inventory", Version: "1"}, nil)
-	mcp.AddTool(s, &mcp.Tool{Name: "stock", Description: "Units in stock for a SKU <b>now</b>."},
+	mcp.AddTool(s, &mcp.Tool{Name: "stock", Description: "Units in stock for a SKU."},
 		func(ctx context.Context, _ *mcp.CallToolRequest, in stockIn) (*mcp.CallToolResult, any, error) {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: in.SKU + ": 42 units"}}}, nil, nil
+		})
+	mcp.AddTool(s, &mcp.Tool{Name: "reorder", Description: "Order more units of a SKU from its supplier."},
+		func(ctx context.Context, _ *mcp.CallToolRequest, in reorderIn) (*mcp.CallToolResult, any, error) {
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ordered"}}}, nil, nil
 		})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,10 +72,11 @@ func TestConnectorsPages(t *testing.T) {
 	}
 	res, page = get(t, a, e.url+"/console/connectors/"+conn.ID)
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "<strong>stock</strong>") ||
-		!strings.Contains(page, "Units in stock for a SKU &lt;b&gt;now&lt;/b&gt;.") || !strings.Contains(page, "the product&#39;s SKU") {
+		!strings.Contains(page, "Units in stock for a SKU.") || !strings.Contains(page, "the product&#39;s SKU") ||
+		!strings.Contains(page, "<code>inventory__reorder</code>") || !strings.Contains(page, "<code>quantity</code>") {
 		t.Fatalf("connector page: %d %s", res.StatusCode, page)
 	}
-	if !strings.Contains(page, `<main id="main"`) || strings.Contains(page, "<b>now</b>") {
+	if !strings.Contains(page, `<main id="main"`) || !strings.Contains(page, "Stock &lt;i&gt;levels&lt;/i&gt;") {
 		t.Errorf("connector page: no landmark or unescaped text")
 	}
 	if _, page := get(t, a, e.url+"/console/agents/new"); !strings.Contains(page, `name="connector_ids" value="`+conn.ID+`"`) {
