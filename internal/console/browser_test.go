@@ -497,8 +497,13 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("connector tools", waitText("#tools", "Units in stock"))
 	b.screenshot("18-connectors")
 	connURL := eval[string](b, `location.href`)
-	b.do("connector in the agent builder", chromedp.Navigate(e.url+"/console/agents/new"),
-		waitJS(`document.querySelector('#f-connectors input[name="connector_ids"]')`))
+	connID := connURL[strings.LastIndex(connURL, "/")+1:]
+	// The agent builder offers it; the saved agent has it and its edit page shows it picked.
+	b.do("connector in the agent builder", chromedp.Navigate(e.url+"/console/agents/new"), chromedp.WaitVisible(css("#f-name")),
+		chromedp.SendKeys(css("#f-name"), "Stock desk"), chromedp.Click(css("#c-"+connID)), chromedp.Click(css("#save-agent")))
+	b.waitPath("^/console/agents/ag[^/]+$")
+	b.do("agent with a connector", waitJS(`document.querySelector('main a[href="/console/connectors/`+connID+`"]')`),
+		chromedp.Click(css("#edit-agent")), waitJS(`document.getElementById("c-`+connID+`").checked`))
 
 	// Keyboard: the first Tab reaches the skip link, which moves focus to
 	// the main content.
