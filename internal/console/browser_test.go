@@ -489,10 +489,13 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("delete file", chromedp.Click(css(`button[aria-label="Delete winds.md"]`)))
 	b.eventually("file deleted", `!document.querySelector('a[download="winds.md"]') && document.querySelector('a[download]')`)
 
-	// Connectors: add an MCP server (a real one, on loopback) and see its tools.
+	// Connectors: add an MCP server (a real one, on loopback, that wants a
+	// bearer token and a header) and see its tools.
 	b.do("add connector", chromedp.Navigate(e.url+"/console/connectors"), chromedp.WaitVisible(css("#conn-name")),
-		chromedp.SendKeys(css("#conn-name"), "inventory"), chromedp.SendKeys(css("#conn-server"), startMCP(t, "")),
-		chromedp.SendKeys(css("#conn-desc"), "Stock levels"), chromedp.Click(css("#create-connector")))
+		chromedp.SendKeys(css("#conn-name"), "inventory"), chromedp.SendKeys(css("#conn-server"), startMCP(t, "s3cret", "X-Team: blue")),
+		chromedp.SendKeys(css("#conn-desc"), "Stock levels"), chromedp.SendKeys(css("#conn-token"), "s3cret"),
+		chromedp.SendKeys(css("#conn-hname"), "X-Team"), chromedp.SendKeys(css("#conn-hvalue"), "blue"),
+		chromedp.Click(css("#create-connector")))
 	b.waitPath("^/console/connectors/[^/]+$")
 	b.do("connector tools", waitText("#tools", "Units in stock"))
 	b.screenshot("18-connectors")

@@ -22,8 +22,9 @@ type reorderIn struct {
 
 // startMCP serves a real MCP server (the official Go SDK's) on loopback
 // over Streamable HTTP, with "stock" and "reorder" tools. token, when
-// set, is the bearer token it requires. It returns the server's endpoint.
-func startMCP(t *testing.T, token string) string {
+// set, is the bearer token it requires, and header ("Name: value"), when
+// set, a header it requires. It returns the server's endpoint.
+func startMCP(t *testing.T, token, header string) string {
 	t.Helper()
 	s := mcp.NewServer(&mcp.Implementation{Name: "inventory", Version: "1"}, nil)
 	mcp.AddTool(s, &mcp.Tool{Name: "stock", Description: "Units in stock for a SKU."},
@@ -36,7 +37,8 @@ func startMCP(t *testing.T, token string) string {
 		})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
+		hn, hv, _ := strings.Cut(header, ": ")
+		if token != "" && r.Header.Get("Authorization") != "Bearer "+token || hn != "" && r.Header.Get(hn) != hv {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -50,7 +52,7 @@ func startMCP(t *testing.T, token string) string {
 // tools; the agent builder offers them; another workspace sees none.
 func TestConnectorsPages(t *testing.T) {
 	e := newEnv(t)
-	mcpURL := startMCP(t, "")
+	mcpURL := startMCP(t, "", "")
 	a := client()
 	csrfA := signIn(t, a, e.url, e.key)
 	if res, page := get(t, a, e.url+"/console/connectors"); res.StatusCode != http.StatusOK || !strings.Contains(page, "No connectors yet") {
@@ -126,7 +128,7 @@ func TestConnectorsPages(t *testing.T) {
 // tools are missing.
 func TestConnectorPageUnreachableServer(t *testing.T) {
 	e := newEnv(t)
-	mcpURL := startMCP(t, "s3cret")
+	mcpURL := startMCP(t, "s3cret", "")
 	a := client()
 	csrf := signIn(t, a, e.url, e.key)
 	res, body := send(t, a, "POST", e.url+"/console/api/v1/connectors", csrf, e.url,

@@ -1,5 +1,6 @@
-// Adds an MCP server as a connector, with an optional bearer token saved
-// as its default credential, then opens its page (which lists its tools).
+// Adds an MCP server as a connector, with an optional bearer token and
+// header saved as its default credential, then opens its page (which
+// lists its tools).
 "use strict";
 (function () {
   const tm = window.tm;
@@ -14,15 +15,18 @@
     let conn = null;
     try {
       conn = await tm.api("POST", "/console/api/v1/connectors", body);
-      const token = f.bearer_token.value;
-      if (token) {
+      const creds = {};
+      if (f.bearer_token.value) creds.bearer_token = f.bearer_token.value;
+      const hname = f.header_name.value.trim();
+      if (hname) creds.headers = { [hname]: f.header_value.value };
+      if (Object.keys(creds).length) {
         await tm.api("POST", "/console/api/v1/connectors/" + encodeURIComponent(conn.id) + "/workspace/credentials",
-          { name: "default", credentials: { bearer_token: token }, is_default: true });
+          { name: "default", credentials: creds, is_default: true });
       }
       location.assign("/console/connectors/" + encodeURIComponent(conn.id));
     } catch (e) {
       button.disabled = false;
-      tm.showError(form, conn ? "The connector was added, but its token was not saved: " + e.message : e.message);
+      tm.showError(form, conn ? "The connector was added, but its credentials were not saved: " + e.message : e.message);
       if (conn) setTimeout(function () { location.reload(); }, 3000);
     }
   });
