@@ -17,6 +17,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
@@ -58,7 +59,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 			return nil, fmt.Errorf("bootstrap key: %w", err)
 		}
 	}
-	blobs, err := file.NewDiskBlobs(filepath.Join(c.DataDir, "files"))
+	blobs, err := blob.NewLocal(filepath.Join(c.DataDir, "files"))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
