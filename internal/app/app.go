@@ -10,14 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
-	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
@@ -59,26 +57,33 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 			return nil, fmt.Errorf("bootstrap key: %w", err)
 		}
 	}
-	blobs, err := blob.NewLocal(filepath.Join(c.DataDir, "files"))
+	blobs, blobCloser, err := OpenBlobs(ctx, c)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
+	a.closers = append(a.closers, blobCloser)
 	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	router, err := newRouter(c, providers.Options{Logger: logger})
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("model routing: %w", err)
 	}
 	limits, err := ratelimit.ParseConfig(c.Raw)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("rate limits: %w", err)
 	}
+	limiter, limCloser, err := newLimiter(ctx, c, limits, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, limCloser)
 	m := metrics.New()
 	agents := agent.NewService(db)
 	conns, closers, err := connectors(c, files, logger)
@@ -89,7 +94,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		db.Close()
 		return nil, err
 	}
-	a.closers = closers
+	a.closers = append(a.closers, closers...)
 	libs, err := doclib.Wire(ctx, doclib.WireOptions{
 		Store: db, Blobs: blobs, Router: router, EmbeddingsModel: c.EmbeddingsModel,
 		MaxUploadBytes: int64(c.MaxUploadBytes), PublicURL: publicURL(c), Logger: logger,
@@ -107,7 +112,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Libraries: libs.Library, ModelRouter: router,
-		Limiter: ratelimit.New(limits, nil), Metrics: m,
+		Limiter: limiter, Metrics: m,
 		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
 	return a, nil
@@ -138,10 +143,12 @@ func (a *App) StopWorkers() {
 	}
 }
 
-// Close releases the app's resources: connector sessions, then the store.
+// Close releases the app's resources in the reverse order of their
+// creation (ingestion workers, connector sessions, rate-limit and blob
+// stores), then the store.
 func (a *App) Close() error {
-	for _, c := range a.closers {
-		_ = c.Close()
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i].Close()
 	}
 	return a.Store.Close()
 }

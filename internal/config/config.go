@@ -43,6 +43,10 @@ type Config struct {
 	// Engine tunes the conversation run loop.
 	Engine Engine `yaml:"engine"`
 
+	// ScaleOut configures several instances on one database (shared
+	// blobs, shared rate limits, forwarding between instances).
+	ScaleOut ScaleOut `yaml:",inline"`
+
 	// ConfigFile is the file the settings were read from, if any.
 	ConfigFile string `yaml:"-"`
 	// Raw is the config file's content, for subsystems that read their own
@@ -183,6 +187,7 @@ func Load(f *Flags) (Config, error) {
 			c.Engine.MaxModelCalls = n
 		}
 	}
+	errs = append(errs, c.loadScaleOut()...)
 	switch c.LogFormat {
 	case "json", "text":
 	default:
@@ -230,7 +235,7 @@ func parseSize(s string) (int64, error) {
 func (c Config) Redacted() Config {
 	r := c
 	r.Raw = nil
-	for _, p := range []*string{&r.BootstrapKey, &r.UpstreamAPIKey, &r.MistralAPIKey} {
+	for _, p := range []*string{&r.BootstrapKey, &r.UpstreamAPIKey, &r.MistralAPIKey, &r.ScaleOut.S3.SecretKey} {
 		if *p != "" {
 			*p = "[redacted]"
 		}
@@ -238,6 +243,8 @@ func (c Config) Redacted() Config {
 	if r.DatabaseURL != "" {
 		r.DatabaseURL = redactURL(r.DatabaseURL)
 	}
+	r.ScaleOut.RedisURL = redactURL(r.ScaleOut.RedisURL)
+	r.ScaleOut.BlobURL = redactURL(r.ScaleOut.BlobURL)
 	return r
 }
 

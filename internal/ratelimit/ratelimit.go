@@ -242,6 +242,10 @@ func (l *Limiter) allow(p plan) (Decision, error) {
 	buckets := p.buckets[:p.n]
 	usage, ok, err := l.state.Take(l.now(), buckets)
 	if err != nil {
+		var ae *apierr.Error
+		if errors.As(err, &ae) {
+			return Decision{}, ae // the State's own answer (Unshared)
+		}
 		l.stateFailed(err)
 		if l.failOpen {
 			return Decision{}, nil

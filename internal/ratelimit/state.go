@@ -214,3 +214,15 @@ func (e *entry) setRate(now time.Time, rps float64, burst int) {
 func seconds(s float64) time.Duration {
 	return time.Duration(math.Ceil(s * float64(time.Second)))
 }
+
+// Unshared is the State of an instance that must not count limits on its
+// own (several instances on PostgreSQL without a shared store): every
+// request that a limit applies to is refused with Err, which should name
+// the fix. Requests without limits never reach a State.
+type Unshared struct{ Err error }
+
+// Take implements State.
+func (u Unshared) Take(time.Time, []Bucket) ([]Usage, bool, error) { return nil, false, u.Err }
+
+// Charge implements State.
+func (u Unshared) Charge(time.Time, []string, int64) error { return nil }

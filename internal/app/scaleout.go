@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/apierr"
+	"github.com/tramontane/tramontane/internal/blob"
+	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/ratelimit"
+	"github.com/tramontane/tramontane/internal/store/sqlstore"
+)
+
+// BlobKind names the blob store c selects: "local", "postgres" or "s3".
+func BlobKind(c config.Config) string {
+	switch u := c.ScaleOut.BlobURL; {
+	case u == "local":
+		return "local"
+	case u == "postgres", sqlstore.IsPostgres(u):
+		return "postgres"
+	case strings.HasPrefix(u, "s3://"):
+		return "s3"
+	case sqlstore.IsPostgres(c.DatabaseURL):
+		return "postgres"
+	}
+	return "local"
+}
+
+// OpenBlobs opens the blob store c selects (see BlobKind). The closer
+// releases its connections.
+func OpenBlobs(ctx context.Context, c config.Config) (blob.Store, io.Closer, error) {
+	switch BlobKind(c) {
+	case "postgres":
+		url := c.ScaleOut.BlobURL
+		if !sqlstore.IsPostgres(url) {
+			url = c.DatabaseURL
+		}
+		if !sqlstore.IsPostgres(url) {
+			return nil, nil, errors.New("blob store postgres: the database is not PostgreSQL; set TRAMONTANE_DATABASE_URL or a postgres:// TRAMONTANE_BLOB_URL")
+		}
+		p, err := blob.OpenPostgres(ctx, url)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, p, nil
+	case "s3":
+		return openS3(ctx, c)
+	}
+	l, err := blob.NewLocal(filepath.Join(c.DataDir, "files"))
+	return l, nopCloser{}, err
+}
+
+// errUnsharedLimits is the answer to a limited request on PostgreSQL
+// without a shared rate-limit store.
+var errUnsharedLimits = apierr.New(apierr.Unavailable,
+	"this API key or workspace has rate limits, but the server runs on PostgreSQL (where several instances may share the database) without a shared rate-limit store: "+
+		"set TRAMONTANE_REDIS_URL on every instance, or TRAMONTANE_RATE_LIMIT_LOCAL=true if this is the only instance")
+
+// newLimiter builds the rate limiter: in process on SQLite (one server) or
+// with TRAMONTANE_RATE_LIMIT_LOCAL, in Redis with TRAMONTANE_REDIS_URL. On
+// PostgreSQL without either, configured limits stop the start, and keys
+// with their own limits are refused with 503 naming the fix: limits are
+// never silently multiplied by the number of instances.
+func newLimiter(ctx context.Context, c config.Config, limits ratelimit.Config, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
+	so := c.ScaleOut
+	if so.RedisURL != "" {
+		r, err := ratelimit.NewRedis(so.RedisURL, time.Second)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rate limits: TRAMONTANE_REDIS_URL: %w", err)
+		}
+		if err := r.Ping(ctx); err != nil {
+			logger.Warn("rate limits: Redis does not answer at start", "err", err, "fail_open", so.RateLimitFailOpen)
+		}
+		l := ratelimit.NewWithState(limits, nil, r)
+		var last atomic.Int64
+		l.SetFailOpen(so.RateLimitFailOpen, func(err error) {
+			if now := time.Now().Unix(); now-last.Swap(now) >= 10 { // at most one line per 10s
+				logger.Error("rate limits: Redis unreachable", "err", err, "fail_open", so.RateLimitFailOpen)
+			}
+		})
+		return l, r, nil
+	}
+	if !sqlstore.IsPostgres(c.DatabaseURL) || so.RateLimitLocal {
+		return ratelimit.New(limits, nil), nopCloser{}, nil
+	}
+	if limitsConfigured(limits) {
+		return nil, nil, errors.New("rate limits are configured and the store is PostgreSQL, where several instances may share the database, but no shared rate-limit store is set: " +
+			"set TRAMONTANE_REDIS_URL (Redis) on every instance, or TRAMONTANE_RATE_LIMIT_LOCAL=true if this is the only instance")
+	}
+	return ratelimit.NewWithState(limits, nil, ratelimit.Unshared{Err: errUnsharedLimits}), nopCloser{}, nil
+}
+
+func limitsConfigured(c ratelimit.Config) bool {
+	if c.Default.RPS > 0 || c.Default.TPM > 0 {
+		return true
+	}
+	for _, l := range c.Workspaces {
+		if l.RPS > 0 || l.TPM > 0 {
+			return true
+		}
+	}
+	for _, l := range c.Tiers {
+		if l.RPS > 0 || l.TPM > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+// openS3 opens an s3:// blob store.
+func openS3(ctx context.Context, c config.Config) (blob.Store, io.Closer, error) {
+	return nil, nil, errors.New("blob store s3: not available in this build")
+}

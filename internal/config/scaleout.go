@@ -1,0 +1,91 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ScaleOut holds the settings of several instances sharing one PostgreSQL
+// database: where blobs live, the shared rate-limit store, and how the
+// instances reach each other.
+type ScaleOut struct {
+	// BlobURL selects the blob store: "local" (the data dir's files/),
+	// "postgres" (the store's database), a postgres:// URL (another
+	// database) or s3://bucket/prefix. Empty: postgres when the store is
+	// PostgreSQL, else local.
+	BlobURL string `yaml:"blob_url"`
+	// S3 configures an s3:// blob store.
+	S3 S3 `yaml:"s3"`
+	// RedisURL, when set, makes rate limits shared by every instance
+	// using the same Redis.
+	RedisURL string `yaml:"redis_url"`
+	// RateLimitFailOpen admits requests when Redis cannot be reached
+	// (default: refuse them with 503).
+	RateLimitFailOpen bool `yaml:"rate_limit_fail_open"`
+	// RateLimitLocal accepts per-instance rate limits on PostgreSQL
+	// without Redis (only right for a single instance).
+	RateLimitLocal bool `yaml:"rate_limit_local"`
+	// InstanceURL is the base URL at which the other instances reach this
+	// one (code_interpreter sessions are forwarded to their owner). Empty:
+	// derived from the listen address.
+	InstanceURL string `yaml:"instance_url"`
+	// ForwardTimeout bounds a forwarded code_interpreter call (beyond the
+	// tool's own timeout).
+	ForwardTimeout time.Duration `yaml:"forward_timeout"`
+}
+
+// S3 is an S3-compatible object store's endpoint and credentials.
+type S3 struct {
+	Endpoint  string `yaml:"endpoint"`   // host:port; empty: AWS (s3.amazonaws.com)
+	Region    string `yaml:"region"`     // default us-east-1
+	AccessKey string `yaml:"access_key"` // or AWS_ACCESS_KEY_ID
+	SecretKey string `yaml:"secret_key"` // or AWS_SECRET_ACCESS_KEY
+	Insecure  bool   `yaml:"insecure"`   // plain HTTP (a local MinIO or SeaweedFS)
+}
+
+// loadScaleOut applies the environment to c.ScaleOut.
+func (c *Config) loadScaleOut() []error {
+	var errs []error
+	s := &c.ScaleOut
+	env := func(dst *string, name string) {
+		if v := os.Getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	boolean := func(dst *bool, name string) {
+		if v := os.Getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	env(&s.BlobURL, "TRAMONTANE_BLOB_URL")
+	env(&s.RedisURL, "TRAMONTANE_REDIS_URL")
+	env(&s.InstanceURL, "TRAMONTANE_INSTANCE_URL")
+	env(&s.S3.Endpoint, "TRAMONTANE_S3_ENDPOINT")
+	env(&s.S3.Region, "TRAMONTANE_S3_REGION")
+	env(&s.S3.AccessKey, "AWS_ACCESS_KEY_ID")
+	env(&s.S3.SecretKey, "AWS_SECRET_ACCESS_KEY")
+	boolean(&s.S3.Insecure, "TRAMONTANE_S3_INSECURE")
+	boolean(&s.RateLimitFailOpen, "TRAMONTANE_RATE_LIMIT_FAIL_OPEN")
+	boolean(&s.RateLimitLocal, "TRAMONTANE_RATE_LIMIT_LOCAL")
+	switch b := s.BlobURL; {
+	case b == "", b == "local", b == "postgres", strings.HasPrefix(b, "postgres://"), strings.HasPrefix(b, "postgresql://"):
+	case strings.HasPrefix(b, "s3://"):
+		if strings.TrimPrefix(b, "s3://") == "" || strings.HasPrefix(b, "s3:///") {
+			errs = append(errs, fmt.Errorf("TRAMONTANE_BLOB_URL: %q names no bucket (s3://bucket/prefix)", b))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("TRAMONTANE_BLOB_URL: %q: want local, postgres, a postgres:// URL or s3://bucket/prefix", b))
+	}
+	if s.InstanceURL != "" && !strings.HasPrefix(s.InstanceURL, "http://") && !strings.HasPrefix(s.InstanceURL, "https://") {
+		errs = append(errs, fmt.Errorf("TRAMONTANE_INSTANCE_URL: %q is not an http(s) URL", s.InstanceURL))
+	}
+	return errs
+}
