@@ -16,6 +16,7 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/cluster"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
@@ -35,8 +36,10 @@ type App struct {
 	Handler *httpapi.Server
 	Logger  *slog.Logger
 
-	closers []io.Closer
-	workers io.Closer // the library ingestion workers
+	closers  []io.Closer
+	workers  io.Closer     // the library ingestion workers
+	node     *cluster.Node // on PostgreSQL: this instance among the others
+	internal http.Handler  // the cluster's internal endpoint (code calls)
 }
 
 // OpenStore opens (and migrates) the configured database.
@@ -104,6 +107,10 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		return nil, fmt.Errorf("libraries: %w", err)
 	}
 	conns[doclib.ToolName] = libs.Connector
+	if err := a.joinCluster(ctx, conns); err != nil {
+		a.Close()
+		return nil, err
+	}
 	// The ingestion workers stop in Close, before the store closes.
 	a.workers = libs.Start(context.WithoutCancel(ctx))
 	a.closers = append(a.closers, a.workers)
@@ -161,8 +168,9 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	a.SetInstanceURL(instanceURL(ln.Addr().String()))
 	srv := &http.Server{
-		Handler:           a.Handler,
+		Handler:           a.HTTPHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),

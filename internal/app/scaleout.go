@@ -2,10 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,7 +18,9 @@ import (
 
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/blob"
+	"github.com/tramontane/tramontane/internal/cluster"
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
@@ -121,4 +128,79 @@ func (nopCloser) Close() error { return nil }
 // openS3 opens an s3:// blob store.
 func openS3(ctx context.Context, c config.Config) (blob.Store, io.Closer, error) {
 	return nil, nil, errors.New("blob store s3: not available in this build")
+}
+
+// joinCluster makes the instance reachable by the others sharing its
+// PostgreSQL database, and wraps the code_interpreter connector so that a
+// conversation's calls run on the instance holding its Python session
+// (internal/cluster). On SQLite (one server) it does nothing.
+func (a *App) joinCluster(ctx context.Context, conns engine.Connectors) error {
+	if !sqlstore.IsPostgres(a.Config.DatabaseURL) {
+		return nil
+	}
+	secret, err := a.Store.Secret(ctx, "cluster_key", func() string {
+		var k [32]byte
+		_, _ = rand.Read(k[:])
+		return hex.EncodeToString(k[:])
+	})
+	if err != nil {
+		return fmt.Errorf("cluster key: %w", err)
+	}
+	key, err := hex.DecodeString(secret)
+	if err != nil {
+		return fmt.Errorf("cluster key: %w", err)
+	}
+	node, err := cluster.Open(ctx, a.Config.DatabaseURL, key)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, node)
+	a.node = node
+	if u := a.Config.ScaleOut.InstanceURL; u != "" {
+		node.SetURL(strings.TrimRight(u, "/"))
+	}
+	if local, ok := conns["code_interpreter"].(cluster.LocalCode); ok {
+		code := cluster.NewCode(node, local, a.Logger)
+		conns["code_interpreter"] = code
+		a.internal = code.Handler()
+	}
+	return nil
+}
+
+// HTTPHandler is the handler to serve: the API, plus the internal
+// endpoints of the cluster on PostgreSQL.
+func (a *App) HTTPHandler() http.Handler {
+	if a.internal == nil {
+		return a.Handler
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST "+cluster.CodePath, a.internal)
+	mux.Handle("/", a.Handler)
+	return mux
+}
+
+// SetInstanceURL sets the URL at which the other instances reach this one,
+// unless TRAMONTANE_INSTANCE_URL set it. Serve calls it with the address
+// it listens on.
+func (a *App) SetInstanceURL(u string) {
+	if a.node != nil && a.Config.ScaleOut.InstanceURL == "" {
+		a.node.SetURL(u)
+	}
+}
+
+// instanceURL derives this instance's URL from its listen address: a
+// wildcard address becomes the host name.
+func instanceURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		} else {
+			host = "127.0.0.1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -47,7 +47,8 @@ func newInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap string) (
 	if err != nil {
 		return nil, err
 	}
-	srv := httptest.NewServer(a.Handler)
+	srv := httptest.NewServer(a.HTTPHandler())
+	a.SetInstanceURL(srv.URL)
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &instance{app: a, url: srv.URL}, nil
 }
