@@ -55,6 +55,10 @@ start_cluster() {
     log "redis-server did not start; log:"; cat "$TMP/redis.log" >&2; exit 1
   fi
 
+  # The proxy's port is chosen first: links the instances write into stored content
+  # (document citations) name the public URL, the balancer's.
+  local pport
+  pport="$(free_port)"
   local key i port data logf url backends=()
   key="tr-conf-$(openssl rand -hex 24 2>/dev/null || python3 -c 'import secrets;print(secrets.token_hex(24))')"
   for i in $(seq 1 "$n"); do
@@ -71,6 +75,7 @@ start_cluster() {
     TRAMONTANE_DATA_DIR="$data" \
     TRAMONTANE_DATABASE_URL="$db" \
     TRAMONTANE_REDIS_URL="redis://127.0.0.1:$rport/0" \
+    TRAMONTANE_PUBLIC_URL="http://127.0.0.1:$pport" \
     TRAMONTANE_CONFIG="$cfg" \
     TRAMONTANE_BOOTSTRAP_KEY="$key" \
       "$bin" serve >"$logf" 2>&1 &
@@ -80,7 +85,7 @@ start_cluster() {
     backends+=(-backend "$url")
   done
 
-  "$TMP/rrproxy" -addr 127.0.0.1:0 -port-file "$TMP/proxy.port" "${backends[@]}" >"$TMP/proxy.log" 2>&1 &
+  "$TMP/rrproxy" -addr "127.0.0.1:$pport" -port-file "$TMP/proxy.port" "${backends[@]}" >"$TMP/proxy.log" 2>&1 &
   CLUSTER_PIDS+=("$!")
   for _ in $(seq 1 100); do [[ -s "$TMP/proxy.port" ]] && break; sleep 0.1; done
   if [[ ! -s "$TMP/proxy.port" ]]; then
