@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
 # PostgreSQL), a short fuzz run, and the SDK conformance suites (official
-# TypeScript and Python SDKs against the real binary). Installs what is
+# TypeScript and Python SDKs against the real binary: one instance on
+# SQLite, then three on PostgreSQL + Redis behind a round-robin proxy). Installs what is
 # missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +24,5 @@ echo "== fuzz (short)"
 go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 echo "== SDK conformance"
 conformance/run.sh
+echo "== SDK conformance: 3 instances (PostgreSQL + Redis) behind a round-robin proxy"
+TRAMONTANE_INSTANCES=3 conformance/run.sh
