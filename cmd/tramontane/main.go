@@ -42,6 +42,8 @@ Usage:
   tramontane keys list   [--workspace WS]
   tramontane keys revoke KEY_ID_OR_PREFIX
   tramontane migrate [flags]   apply database migrations and exit
+  tramontane migrate-blobs --from local --to postgres|s3://bucket/prefix [-q]
+                               copy every file blob into another blob store
   tramontane version
 
 Every subcommand accepts the storage flags (--data-dir, --database-url,
@@ -62,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = keys(args[1:], stdout)
 	case "migrate":
 		err = migrate(args[1:], stdout)
+	case "migrate-blobs":
+		err = migrateBlobs(args[1:], stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tramontane", version)
 	case "help", "-h", "--help":

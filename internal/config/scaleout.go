@@ -75,17 +75,26 @@ func (c *Config) loadScaleOut() []error {
 	boolean(&s.S3.Insecure, "TRAMONTANE_S3_INSECURE")
 	boolean(&s.RateLimitFailOpen, "TRAMONTANE_RATE_LIMIT_FAIL_OPEN")
 	boolean(&s.RateLimitLocal, "TRAMONTANE_RATE_LIMIT_LOCAL")
-	switch b := s.BlobURL; {
-	case b == "", b == "local", b == "postgres", strings.HasPrefix(b, "postgres://"), strings.HasPrefix(b, "postgresql://"):
-	case strings.HasPrefix(b, "s3://"):
-		if strings.TrimPrefix(b, "s3://") == "" || strings.HasPrefix(b, "s3:///") {
-			errs = append(errs, fmt.Errorf("TRAMONTANE_BLOB_URL: %q names no bucket (s3://bucket/prefix)", b))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("TRAMONTANE_BLOB_URL: %q: want local, postgres, a postgres:// URL or s3://bucket/prefix", b))
+	if err := CheckBlobURL(s.BlobURL); err != nil {
+		errs = append(errs, fmt.Errorf("TRAMONTANE_BLOB_URL: %w", err))
 	}
 	if s.InstanceURL != "" && !strings.HasPrefix(s.InstanceURL, "http://") && !strings.HasPrefix(s.InstanceURL, "https://") {
 		errs = append(errs, fmt.Errorf("TRAMONTANE_INSTANCE_URL: %q is not an http(s) URL", s.InstanceURL))
 	}
 	return errs
+}
+
+// CheckBlobURL reports a blob store setting that names no store: want ""
+// (automatic), local, postgres, a postgres:// URL or s3://bucket/prefix.
+func CheckBlobURL(b string) error {
+	switch {
+	case b == "", b == "local", b == "postgres", strings.HasPrefix(b, "postgres://"), strings.HasPrefix(b, "postgresql://"):
+		return nil
+	case strings.HasPrefix(b, "s3://"):
+		if strings.TrimPrefix(b, "s3://") == "" || strings.HasPrefix(b, "s3:///") {
+			return fmt.Errorf("%q names no bucket (s3://bucket/prefix)", b)
+		}
+		return nil
+	}
+	return fmt.Errorf("%q: want local, postgres, a postgres:// URL or s3://bucket/prefix", b)
 }

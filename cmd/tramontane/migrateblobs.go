@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/tramontane/tramontane/internal/app"
+	"github.com/tramontane/tramontane/internal/blob"
+	"github.com/tramontane/tramontane/internal/config"
+)
+
+// migrateBlobs copies every blob from one blob store to another, for
+// instance from a single machine's data dir into PostgreSQL before adding
+// instances. Blobs the destination already holds are skipped, so it can be
+// run again after an interruption; the source is left as it was.
+func migrateBlobs(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate-blobs", flag.ContinueOnError)
+	f := config.RegisterFlags(fs)
+	from := fs.String("from", "local", "source blob store: local, postgres, a postgres:// URL or s3://bucket/prefix")
+	to := fs.String("to", "", "destination blob store (same forms as --from), required")
+	quiet := fs.Bool("q", false, "print only the summary")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *to == "" {
+		return errors.New("migrate-blobs: --to is required (postgres, a postgres:// URL or s3://bucket/prefix)")
+	}
+	if *to == *from {
+		return errors.New("migrate-blobs: --from and --to name the same store")
+	}
+	c, err := config.Load(f)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	open := func(kind string) (blob.Store, io.Closer, error) {
+		cc := c
+		cc.ScaleOut.BlobURL = kind
+		if err := config.CheckBlobURL(kind); err != nil {
+			return nil, nil, err
+		}
+		return app.OpenBlobs(ctx, cc)
+	}
+	src, sc, err := open(*from)
+	if err != nil {
+		return fmt.Errorf("migrate-blobs: source %s: %w", *from, err)
+	}
+	defer sc.Close()
+	dst, dc, err := open(*to)
+	if err != nil {
+		return fmt.Errorf("migrate-blobs: destination %s: %w", *to, err)
+	}
+	defer dc.Close()
+	n, bytes, err := blob.Copy(ctx, dst, src, true, func(key string, size int64) {
+		if !*quiet {
+			fmt.Fprintf(stdout, "copied %s (%d bytes)\n", key, size)
+		}
+	})
+	fmt.Fprintf(stdout, "migrate-blobs: copied %d blobs, %d bytes, from %s to %s\n", n, bytes, *from, *to)
+	if err != nil {
+		return fmt.Errorf("migrate-blobs: %w (run it again to resume: blobs already copied are skipped)", err)
+	}
+	return nil
+}
