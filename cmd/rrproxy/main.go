@@ -35,7 +35,7 @@ func (b *backends) Set(s string) error {
 // newProxy returns a handler sending request i to backends[i mod n].
 func newProxy(bs []*url.URL, logf func(format string, args ...any)) http.Handler {
 	var next atomic.Uint64
-	return &httputil.ReverseProxy{
+	rp := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			b := bs[(next.Add(1)-1)%uint64(len(bs))]
 			r.SetURL(b)
@@ -47,6 +47,14 @@ func newProxy(bs []*url.URL, logf func(format string, args ...any)) http.Handler
 		},
 		FlushInterval: -1, // flush at once: SSE
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Without full duplex, an HTTP/1 server may close the request body
+		// once the response headers are out; if the transport has not yet
+		// read that body to EOF, it then drops the backend connection and
+		// cuts a stream that was going well.
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		rp.ServeHTTP(w, r)
+	})
 }
 
 func main() {
