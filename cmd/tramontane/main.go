@@ -42,7 +42,7 @@ Usage:
   tramontane keys list   [--workspace WS]
   tramontane keys revoke KEY_ID_OR_PREFIX
   tramontane migrate [flags]   apply database migrations and exit
-  tramontane migrate-blobs --from local --to postgres|s3://bucket/prefix [-q]
+  tramontane migrate-blobs --from local --to postgres [-q]
                                copy every file blob into another blob store
   tramontane version
 

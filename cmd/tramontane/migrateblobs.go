@@ -19,14 +19,14 @@ import (
 func migrateBlobs(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("migrate-blobs", flag.ContinueOnError)
 	f := config.RegisterFlags(fs)
-	from := fs.String("from", "local", "source blob store: local, postgres, a postgres:// URL or s3://bucket/prefix")
+	from := fs.String("from", "local", "source blob store: local, postgres or a postgres:// URL")
 	to := fs.String("to", "", "destination blob store (same forms as --from), required")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *to == "" {
-		return errors.New("migrate-blobs: --to is required (postgres, a postgres:// URL or s3://bucket/prefix)")
+		return errors.New("migrate-blobs: --to is required (postgres or a postgres:// URL)")
 	}
 	if *to == *from {
 		return errors.New("migrate-blobs: --from and --to name the same store")

@@ -25,15 +25,13 @@ import (
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
 
-// BlobKind names the blob store c selects: "local", "postgres" or "s3".
+// BlobKind names the blob store c selects: "local" or "postgres".
 func BlobKind(c config.Config) string {
 	switch u := c.ScaleOut.BlobURL; {
 	case u == "local":
 		return "local"
 	case u == "postgres", sqlstore.IsPostgres(u):
 		return "postgres"
-	case strings.HasPrefix(u, "s3://"):
-		return "s3"
 	case sqlstore.IsPostgres(c.DatabaseURL):
 		return "postgres"
 	}
@@ -57,8 +55,6 @@ func OpenBlobs(ctx context.Context, c config.Config) (blob.Store, io.Closer, err
 			return nil, nil, err
 		}
 		return p, p, nil
-	case "s3":
-		return openS3(ctx, c)
 	}
 	l, err := blob.NewLocal(filepath.Join(c.DataDir, "files"))
 	return l, nopCloser{}, err
@@ -124,11 +120,6 @@ func limitsConfigured(c ratelimit.Config) bool {
 type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
-
-// openS3 opens an s3:// blob store.
-func openS3(ctx context.Context, c config.Config) (blob.Store, io.Closer, error) {
-	return nil, nil, errors.New("blob store s3: not available in this build")
-}
 
 // joinCluster makes the instance reachable by the others sharing its
 // PostgreSQL database, and wraps the code_interpreter connector so that a

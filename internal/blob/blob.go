@@ -1,9 +1,8 @@
 // Package blob stores opaque contents by key: the Files API's files, the
 // images and plots that connectors generate, and library documents. One
-// interface, Store, has three backends: Local (a directory, the default
-// with SQLite), Postgres (chunked bytea rows, the default with PostgreSQL,
-// so several instances share blobs through nothing but their database) and
-// S3 (any S3-compatible object store).
+// interface, Store, has two backends: Local (a directory, the default with
+// SQLite) and Postgres (chunked bytea rows, the default with PostgreSQL, so
+// several instances share blobs through nothing but their database).
 //
 // Contents are streamed in and out: no backend holds a whole blob in
 // memory.

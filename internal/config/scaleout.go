@@ -13,12 +13,9 @@ import (
 // instances reach each other.
 type ScaleOut struct {
 	// BlobURL selects the blob store: "local" (the data dir's files/),
-	// "postgres" (the store's database), a postgres:// URL (another
-	// database) or s3://bucket/prefix. Empty: postgres when the store is
-	// PostgreSQL, else local.
+	// "postgres" (the store's database) or a postgres:// URL (another
+	// database). Empty: postgres when the store is PostgreSQL, else local.
 	BlobURL string `yaml:"blob_url"`
-	// S3 configures an s3:// blob store.
-	S3 S3 `yaml:"s3"`
 	// RedisURL, when set, makes rate limits shared by every instance
 	// using the same Redis.
 	RedisURL string `yaml:"redis_url"`
@@ -35,15 +32,6 @@ type ScaleOut struct {
 	// ForwardTimeout bounds a forwarded code_interpreter call (beyond the
 	// tool's own timeout).
 	ForwardTimeout time.Duration `yaml:"forward_timeout"`
-}
-
-// S3 is an S3-compatible object store's endpoint and credentials.
-type S3 struct {
-	Endpoint  string `yaml:"endpoint"`   // host:port; empty: AWS (s3.amazonaws.com)
-	Region    string `yaml:"region"`     // default us-east-1
-	AccessKey string `yaml:"access_key"` // or AWS_ACCESS_KEY_ID
-	SecretKey string `yaml:"secret_key"` // or AWS_SECRET_ACCESS_KEY
-	Insecure  bool   `yaml:"insecure"`   // plain HTTP (a local MinIO or SeaweedFS)
 }
 
 // loadScaleOut applies the environment to c.ScaleOut.
@@ -68,11 +56,6 @@ func (c *Config) loadScaleOut() []error {
 	env(&s.BlobURL, "TRAMONTANE_BLOB_URL")
 	env(&s.RedisURL, "TRAMONTANE_REDIS_URL")
 	env(&s.InstanceURL, "TRAMONTANE_INSTANCE_URL")
-	env(&s.S3.Endpoint, "TRAMONTANE_S3_ENDPOINT")
-	env(&s.S3.Region, "TRAMONTANE_S3_REGION")
-	env(&s.S3.AccessKey, "AWS_ACCESS_KEY_ID")
-	env(&s.S3.SecretKey, "AWS_SECRET_ACCESS_KEY")
-	boolean(&s.S3.Insecure, "TRAMONTANE_S3_INSECURE")
 	boolean(&s.RateLimitFailOpen, "TRAMONTANE_RATE_LIMIT_FAIL_OPEN")
 	boolean(&s.RateLimitLocal, "TRAMONTANE_RATE_LIMIT_LOCAL")
 	if err := CheckBlobURL(s.BlobURL); err != nil {
@@ -85,16 +68,13 @@ func (c *Config) loadScaleOut() []error {
 }
 
 // CheckBlobURL reports a blob store setting that names no store: want ""
-// (automatic), local, postgres, a postgres:// URL or s3://bucket/prefix.
+// (automatic), local, postgres or a postgres:// URL.
 func CheckBlobURL(b string) error {
 	switch {
 	case b == "", b == "local", b == "postgres", strings.HasPrefix(b, "postgres://"), strings.HasPrefix(b, "postgresql://"):
 		return nil
 	case strings.HasPrefix(b, "s3://"):
-		if strings.TrimPrefix(b, "s3://") == "" || strings.HasPrefix(b, "s3:///") {
-			return fmt.Errorf("%q names no bucket (s3://bucket/prefix)", b)
-		}
-		return nil
+		return fmt.Errorf("%q: S3 blob stores are not supported yet; use postgres (the default on PostgreSQL)", b)
 	}
-	return fmt.Errorf("%q: want local, postgres, a postgres:// URL or s3://bucket/prefix", b)
+	return fmt.Errorf("%q: want local, postgres or a postgres:// URL", b)
 }
