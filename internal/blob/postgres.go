@@ -45,7 +45,8 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob.OpenPostgres: %w", err)
 	}
-	db.SetMaxOpenConns(8)
+	// An upload holds a connection (its transaction) while it streams.
+	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
 	p, err := NewPostgres(ctx, db)
 	if err != nil {
