@@ -66,6 +66,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
 	a.closers = append(a.closers, blobCloser)
+	warnUnmigratedBlobs(c, logger)
 	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
 		a.Close()

@@ -60,6 +60,26 @@ func OpenBlobs(ctx context.Context, c config.Config) (blob.Store, io.Closer, err
 	return l, nopCloser{}, err
 }
 
+// warnUnmigratedBlobs logs when blobs go to PostgreSQL but the data dir
+// still holds blobs of the local store (an install from before, or one
+// moved from SQLite): those are not read until migrate-blobs copies them.
+func warnUnmigratedBlobs(c config.Config, logger *slog.Logger) {
+	if BlobKind(c) != "postgres" {
+		return
+	}
+	entries, err := os.ReadDir(filepath.Join(c.DataDir, "files"))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "tmp" {
+			logger.Warn("the data dir holds file blobs, but blobs are kept in PostgreSQL: files stored before are not served until they are copied; run: tramontane migrate-blobs --from local --to postgres (or set TRAMONTANE_BLOB_URL=local to keep them on disk)",
+				"dir", filepath.Join(c.DataDir, "files"))
+			return
+		}
+	}
+}
+
 // errUnsharedLimits is the answer to a limited request on PostgreSQL
 // without a shared rate-limit store.
 var errUnsharedLimits = apierr.New(apierr.Unavailable,
