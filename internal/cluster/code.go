@@ -121,6 +121,9 @@ func (c *Code) forward(ctx context.Context, url, owner string, call engine.ToolC
 	if err != nil {
 		return nil, err
 	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("%w: it recorded no URL to reach it at (%q)", errGone, url)
+	}
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(url, "/")+CodePath, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad owner URL %q: %v", errGone, url, err)
