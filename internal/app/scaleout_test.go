@@ -26,6 +26,7 @@ import (
 type instance struct {
 	app *App
 	url string
+	srv *httptest.Server
 }
 
 const scaleOutConfig = `providers: [{name: s, type: scripted, script: ./script.yaml}]
@@ -34,8 +35,14 @@ models: [{name: echo-model, provider: s}]
 
 func newInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap string) (*instance, error) {
 	t.Helper()
+	return newScriptedInstance(t, dbURL, redisURL, extraConfig, bootstrap, "default:\n  reply: noted\n")
+}
+
+// newScriptedInstance starts an instance whose model follows script.
+func newScriptedInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap, script string) (*instance, error) {
+	t.Helper()
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "script.yaml"), []byte("default:\n  reply: noted\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "script.yaml"), []byte(script), 0o600)
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	os.WriteFile(cfgFile, []byte(scaleOutConfig+extraConfig), 0o600)
 	c := config.Defaults()
@@ -50,7 +57,7 @@ func newInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap string) (
 	srv := httptest.NewServer(a.HTTPHandler())
 	a.SetInstanceURL(srv.URL)
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	return &instance{app: a, url: srv.URL}, nil
+	return &instance{app: a, url: srv.URL, srv: srv}, nil
 }
 
 func mustInstance(t *testing.T, dbURL, redisURL, extra, bootstrap string) *instance {
