@@ -94,6 +94,7 @@ var errUnsharedLimits = apierr.New(apierr.Unavailable,
 func newLimiter(ctx context.Context, c config.Config, limits ratelimit.Config, logger *slog.Logger) (*ratelimit.Limiter, io.Closer, error) {
 	so := c.ScaleOut
 	if so.RedisURL != "" {
+		ratelimit.SetRedisLogger(logger)
 		r, err := ratelimit.NewRedis(so.RedisURL, time.Second)
 		if err != nil {
 			return nil, nil, fmt.Errorf("rate limits: TRAMONTANE_REDIS_URL: %w", err)

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -172,4 +173,18 @@ func (r *Redis) Charge(now time.Time, ids []string, tokens int64) error {
 		return fmt.Errorf("ratelimit.Redis.Charge: %w", err)
 	}
 	return nil
+}
+
+// SetRedisLogger sends the Redis client's own messages (dial failures,
+// pool events) to logger at debug level instead of the standard log: the
+// limiter already reports what matters (a failed check), rate-limited in
+// the caller. The client's logger is global to the process.
+func SetRedisLogger(logger *slog.Logger) {
+	redis.SetLogger(redisLog{logger})
+}
+
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.l.Debug("redis client: " + fmt.Sprintf(format, v...))
 }
