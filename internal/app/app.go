@@ -95,7 +95,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		for _, cl := range closers {
 			cl.Close()
 		}
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, closers...)
