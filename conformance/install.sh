@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the SDK conformance suites' dependencies (idempotent).
 #   ts/: npm ci from the committed package-lock.json (@mistralai/mistralai pinned to 2.7.0)
-#   py/: a venv at py/.venv with requirements.txt (mistralai[agents]==2.10.1, pytest)
+#   py/: one venv per supported Python SDK line:
+#        py/.venv3 with requirements-3.txt (mistralai[agents]==3.7.0, pytest; 3.x uses httpx2)
+#        py/.venv  with requirements.txt   (mistralai[agents]==2.10.1, pytest)
 # Usage: conformance/install.sh [ts|py|all]
 set -euo pipefail
 
@@ -13,16 +15,21 @@ install_ts() {
   (cd "$HERE/ts" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
-install_py() {
-  echo "== conformance/py: venv + pip install"
+venv() { # venv DIR REQUIREMENTS
   local py="${PYTHON:-}"
   if [[ -z "$py" ]]; then
     if command -v python3.11 >/dev/null 2>&1; then py=python3.11; else py=python3; fi
   fi
-  if [[ ! -x "$HERE/py/.venv/bin/python" ]]; then
-    "$py" -m venv "$HERE/py/.venv"
+  if [[ ! -x "$HERE/py/$1/bin/python" ]]; then
+    "$py" -m venv "$HERE/py/$1"
   fi
-  "$HERE/py/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/py/requirements.txt"
+  "$HERE/py/$1/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/py/$2"
+}
+
+install_py() {
+  echo "== conformance/py: venvs + pip install (mistralai 3.x in .venv3, 2.x in .venv)"
+  venv .venv3 requirements-3.txt
+  venv .venv requirements.txt
 }
 
 case "$WHAT" in

@@ -4,7 +4,10 @@
 #   conformance/run.sh            build, start a throw-away server, run TS + Python suites
 #   conformance/run.sh ts [ARGS]  only the TypeScript suite (ARGS go to `node --test`,
 #                                 e.g. test/files.test.mjs or --test-name-pattern=alias)
-#   conformance/run.sh py [ARGS]  only the Python suite (ARGS go to pytest, e.g. -k files -x)
+#   conformance/run.sh py [ARGS]  only the Python suite, once with each SDK line (mistralai
+#                                 3.x from py/.venv3, then 2.x from py/.venv; ARGS go to
+#                                 pytest, e.g. -k files -x)
+#   conformance/run.sh py3|py2 [ARGS]  the Python suite with one SDK line only
 #
 # Dependencies come from conformance/install.sh (run it once first).
 #
@@ -40,7 +43,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 
 WHAT="all"
 case "${1:-}" in
-  ts|py|all) WHAT="$1"; shift ;;
+  ts|py|py2|py3|all) WHAT="$1"; shift ;;
 esac
 EXTRA=("$@")
 
@@ -130,6 +133,14 @@ models:
   - name: mistral-large-latest          # the seed's §6 and §12 examples use it
     provider: conformance
     capabilities: [function_calling]
+  - name: codestral-latest              # FIM: the fake upstream's /v1/completions
+    provider: conformance
+    capabilities: [completion_fim]
+# /v1/moderations and guardrails: the fake upstream's moderation model flags "conf-unsafe"
+# (violence_and_threats) and "flag-<category>", and fails on "conf-moderation-error".
+moderation:
+  provider: conformance
+  model: conf-moderation
 YAML
   # Built-in connectors (docs/connectors.md). web_search and image_generation use the fake
   # upstream (a fake SearXNG whose result pages live on loopback, hence allow_private; a fake
@@ -267,6 +278,7 @@ fi
 
 TS_RC=skip
 PY_RC=skip
+PY3_RC=skip
 
 if [[ "$WHAT" == "ts" || "$WHAT" == "all" ]]; then
   if [[ ! -d "$HERE/ts/node_modules/@mistralai/mistralai" ]]; then
@@ -281,24 +293,36 @@ if [[ "$WHAT" == "ts" || "$WHAT" == "all" ]]; then
   TS_RC=$?
 fi
 
-if [[ "$WHAT" == "py" || "$WHAT" == "all" ]]; then
-  PY="$HERE/py/.venv/bin/python"
-  if [[ ! -x "$PY" ]]; then
-    log "conformance/py/.venv missing: run conformance/install.sh"; exit 1
+# The Python suite runs once per supported SDK line, each from its own venv
+# (conformance/install.sh): py/.venv3 (mistralai 3.x) and py/.venv (mistralai 2.x).
+# Tests marked sdk3 need the 3.x line; conftest.py deselects them on 2.x and says so.
+run_py() { # run_py VENV_DIR LABEL -> exit status
+  local py="$HERE/py/$1/bin/python"
+  if [[ ! -x "$py" ]]; then
+    log "conformance/py/$1 missing: run conformance/install.sh"; return 1
   fi
-  log "Python SDK suite (mistralai $("$PY" -c 'import importlib.metadata as m; print(m.version("mistralai"))'))"
-  if [[ ${#EXTRA[@]} -gt 0 && "$WHAT" == "py" ]]; then
-    (cd "$HERE/py" && "$PY" -m pytest -q "${EXTRA[@]}")
+  log "Python SDK suite, $2 line (mistralai $("$py" -c 'import importlib.metadata as m; print(m.version("mistralai"))'))"
+  if [[ ${#EXTRA[@]} -gt 0 && "$WHAT" == py* ]]; then
+    (cd "$HERE/py" && "$py" -m pytest -q -p no:cacheprovider "${EXTRA[@]}")
   else
-    (cd "$HERE/py" && "$PY" -m pytest -q)
+    (cd "$HERE/py" && "$py" -m pytest -q -p no:cacheprovider)
   fi
+}
+
+if [[ "$WHAT" == "py" || "$WHAT" == "py3" || "$WHAT" == "all" ]]; then
+  run_py .venv3 3.x
+  PY3_RC=$?
+fi
+if [[ "$WHAT" == "py" || "$WHAT" == "py2" || "$WHAT" == "all" ]]; then
+  run_py .venv 2.x
   PY_RC=$?
 fi
 
 status() { case "$1" in skip) echo skipped ;; 0) echo passed ;; *) echo "FAILED (exit $1)" ;; esac; }
-log "conformance: ts $(status "$TS_RC"), py $(status "$PY_RC")"
+log "conformance: ts $(status "$TS_RC"), py 3.x $(status "$PY3_RC"), py 2.x $(status "$PY_RC")"
 
-if [[ "$TS_RC" != skip && "$TS_RC" != 0 ]] || [[ "$PY_RC" != skip && "$PY_RC" != 0 ]]; then
+failed() { [[ "$1" != skip && "$1" != 0 ]]; }
+if failed "$TS_RC" || failed "$PY3_RC" || failed "$PY_RC"; then
   if [[ -n "$TMP" && -f "$TMP/server.log" ]]; then
     log "last 40 lines of the server log:"; tail -n 40 "$TMP/server.log" >&2
   fi

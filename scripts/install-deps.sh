@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine
-# (idempotent): PostgreSQL and Redis from Debian's packages, and the SDK conformance
+# (idempotent): PostgreSQL, Redis and Chromium from Debian's packages, and the SDK conformance
 # suites' npm and pip packages. Go, Node and Python must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # the libraries the sandbox offers (not a pyenv or venv interpreter).
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v prlimit >/dev/null 2>&1 || need_apt+=(util-linux)
+# The web console's browser tests drive Debian's chromium (chromedp).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 /usr/bin/python3 -c 'import numpy, pandas, matplotlib' >/dev/null 2>&1 ||
   need_apt+=(python3 python3-numpy python3-pandas python3-matplotlib)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -24,6 +26,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# staticcheck, for the public client package (pinned; GOPATH/bin).
+STATICCHECK_VERSION=v0.8.2
+if ! "$(go env GOPATH)/bin/staticcheck" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
+  echo "== go install staticcheck@$STATICCHECK_VERSION"
+  go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
 fi
 # The cluster is started by scripts/pg-start.sh, not by the package's service.
 conformance/install.sh

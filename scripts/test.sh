@@ -12,12 +12,14 @@ eval "$(scripts/pg-start.sh)"
 trap 'scripts/pg-start.sh stop' EXIT
 
 echo "== gofmt"
-unformatted=$(gofmt -l cmd internal bench 2>/dev/null || true)
+unformatted=$(gofmt -l cmd internal bench client 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 echo "== go vet"
 go vet ./...
+echo "== staticcheck (the public client package)"
+"$(go env GOPATH)/bin/staticcheck" -tests=false ./client/...
 echo "== go test"
 go test -count=1 ./...
 echo "== fuzz (short)"

@@ -6,6 +6,8 @@
 //	tramontane keys create|list|revoke manage API keys
 //	tramontane migrate [flags]        apply database migrations and exit
 //	tramontane version                print the version
+//
+// "tramontane COMMAND --help" prints that command's own flags.
 package main
 
 import (
@@ -19,12 +21,10 @@ import (
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
-	"time"
 
 	"github.com/tramontane/tramontane/internal/app"
-	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
-	"github.com/tramontane/tramontane/internal/store"
+	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,54 +34,104 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `tramontane: a self-hosted server for the Mistral Agents API
+// command is one subcommand. Each command owns its flag set (see flagSet),
+// so that "tramontane NAME --help" prints that command's flags only.
+// Commands defined in other files of this package add themselves with
+// register from an init function; the usage lists them in that order.
+type command struct {
+	name    string
+	args    string // the usage after the name, e.g. "[flags]"
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
 
-Usage:
-  tramontane serve   [flags]   run the server (default: SQLite and files under ./data)
-  tramontane keys create --name NAME [--workspace WS] [--rps N] [--tpm N] [-q]
-  tramontane keys list   [--workspace WS]
-  tramontane keys revoke KEY_ID_OR_PREFIX
-  tramontane migrate [flags]   apply database migrations and exit
-  tramontane migrate-blobs --from local --to postgres [-q]
-                               copy every file blob into another blob store
-  tramontane version
+var commands []command
 
-Every subcommand accepts the storage flags (--data-dir, --database-url,
---config); see docs/configuration.md for every setting and its TRAMONTANE_*
-environment variable.
-`
+func register(c command) { commands = append(commands, c) }
+
+func init() {
+	register(command{"serve", "[flags]", "run the server (default: SQLite and files under ./data)", serve})
+	register(command{"keys", "create|list|revoke [flags]", "manage API keys", keys})
+	register(command{"migrate", "[flags]", "apply database migrations and exit", migrate})
+	register(command{"version", "", "print the version", printVersion})
+}
+
+func printVersion(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("version", "", "Print the version.", stdout, stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "tramontane", version)
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "tramontane: a self-hosted server for the Mistral Agents API\n\nUsage:\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  tramontane %s %s\t%s\n", c.name, c.args, c.summary)
+	}
+	_ = tw.Flush()
+	fmt.Fprint(w, "\n\"tramontane COMMAND --help\" lists a command's flags. Every setting and its\n"+
+		"TRAMONTANE_* environment variable: docs/configuration.md.\n")
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		usage(stderr)
 		return 2
 	}
-	var err error
 	switch args[0] {
-	case "serve":
-		err = serve(args[1:], stderr)
-	case "keys":
-		err = keys(args[1:], stdout)
-	case "migrate":
-		err = migrate(args[1:], stdout)
-	case "migrate-blobs":
-		err = migrateBlobs(args[1:], stdout)
-	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "tramontane", version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "tramontane: unknown command %q\n\n%s", args[0], usage)
-		return 2
+	case "help", "-h", "--help", "-help":
+		usage(stdout)
+		return 0
+	case "--version", "-v":
+		args = []string{"version"}
 	}
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
 		}
-		fmt.Fprintln(stderr, "tramontane:", err)
-		return 1
+		err := c.run(args[1:], stdout, stderr)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, new(usageError)):
+			fmt.Fprintln(stderr, "tramontane:", err)
+			return 2
+		default:
+			fmt.Fprintln(stderr, "tramontane:", err)
+			return 1
+		}
 	}
-	return 0
+	fmt.Fprintf(stderr, "tramontane: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+// usageError is a mistake in the command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// flagSet returns the flag set of "tramontane NAME". Its --help prints the
+// usage line, desc and the set's flags to stdout; parse errors go to
+// stderr.
+func flagSet(name, args, desc string, stdout, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: tramontane %s %s\n\n%s\n", name, args, desc)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprint(stdout, "\nFlags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fs.SetOutput(stderr)
+		}
+	}
+	return fs
 }
 
 func newLogger(c config.Config, w io.Writer) *slog.Logger {
@@ -96,18 +146,16 @@ func newLogger(c config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-func loadFlags(name string, args []string) (*flag.FlagSet, config.Config, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("serve", "[flags]", "Run the server. Every flag has a TRAMONTANE_* environment variable (docs/configuration.md).", stdout, stderr)
 	f := config.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, config.Config{}, err
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
 	c, err := config.Load(f)
-	return fs, c, err
-}
-
-func serve(args []string, stderr io.Writer) error {
-	_, c, err := loadFlags("serve", args)
 	if err != nil {
 		return err
 	}
@@ -123,12 +171,20 @@ func serve(args []string, stderr io.Writer) error {
 	return a.Serve(ctx, nil)
 }
 
-func migrate(args []string, stdout io.Writer) error {
-	_, c, err := loadFlags("migrate", args)
+func migrate(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("migrate", "[flags]", "Apply the database migrations and exit.", stdout, stderr)
+	f := config.RegisterStorageFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("migrate: unexpected argument %q", fs.Arg(0))}
+	}
+	c, err := config.Load(f)
 	if err != nil {
 		return err
 	}
-	db, err := app.OpenStore(context.Background(), c)
+	db, err := openStore(c, stderr)
 	if err != nil {
 		return err
 	}
@@ -137,88 +193,25 @@ func migrate(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func keys(args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("keys: want create, list or revoke")
+// openStore opens the configured database and says on stderr which one
+// it is, so that a command run from another directory (where a relative
+// ./data is another database) does not silently work on the wrong one.
+func openStore(c config.Config, stderr io.Writer) (*sqlstore.DB, error) {
+	desc, path := sqlstore.Location(c.DatabaseURL, c.DataDir)
+	fresh := false
+	if path != "" {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			fresh = true
+		}
 	}
-	fs := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
-	f := config.RegisterFlags(fs)
-	name := fs.String("name", "", "key name (per service), required for create")
-	workspace := fs.String("workspace", "", "workspace name (default \"default\")")
-	rps := fs.Float64("rps", 0, "requests per second limit (0: none)")
-	tpm := fs.Int64("tpm", 0, "tokens per minute limit (0: none)")
-	tier := fs.String("tier", "", "named rate-limit tier from the config file")
-	quiet := fs.Bool("q", false, "print only the new key")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	c, err := config.Load(f)
+	db, err := app.OpenStore(context.Background(), c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := context.Background()
-	db, err := app.OpenStore(ctx, c)
-	if err != nil {
-		return err
+	if fresh {
+		fmt.Fprintf(stderr, "tramontane: created a new %s (there was none; if the server uses another, pass its --data-dir or --database-url)\n", desc)
+	} else {
+		fmt.Fprintf(stderr, "tramontane: using the %s\n", desc)
 	}
-	defer db.Close()
-	svc := auth.New(db)
-	switch args[0] {
-	case "create":
-		k, secret, err := svc.Create(ctx, auth.CreateOptions{Workspace: *workspace, Name: *name, RPS: *rps, TPM: *tpm, Tier: *tier})
-		if err != nil {
-			return err
-		}
-		if *quiet {
-			fmt.Fprintln(stdout, secret)
-			return nil
-		}
-		fmt.Fprintf(stdout, "Created key %s (%s) in workspace %q.\nIt is shown only once; store it now:\n\n  %s\n", k.ID, k.Name, wsName(*workspace), secret)
-	case "list":
-		list, err := svc.List(ctx, *workspace)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tWORKSPACE\tCREATED\tLAST USED\tSTATUS")
-		for _, k := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, k.WorkspaceID, k.CreatedAt.Format(time.RFC3339), when(k.LastUsedAt), status(k))
-		}
-		return tw.Flush()
-	case "revoke":
-		if fs.NArg() != 1 {
-			return errors.New("keys revoke: give one key id or prefix")
-		}
-		if err := svc.Revoke(ctx, fs.Arg(0)); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("no active key %q", fs.Arg(0))
-			}
-			return err
-		}
-		fmt.Fprintln(stdout, "revoked", fs.Arg(0))
-	default:
-		return fmt.Errorf("keys: unknown action %q (want create, list or revoke)", args[0])
-	}
-	return nil
-}
-
-func wsName(s string) string {
-	if s == "" {
-		return auth.DefaultWorkspace
-	}
-	return s
-}
-
-func when(t *time.Time) string {
-	if t == nil {
-		return "never"
-	}
-	return t.Format(time.RFC3339)
-}
-
-func status(k store.APIKey) string {
-	if k.RevokedAt != nil {
-		return "revoked " + k.RevokedAt.Format(time.RFC3339)
-	}
-	return "active"
+	return db, nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,24 +10,34 @@ import (
 	"github.com/tramontane/tramontane/internal/config"
 )
 
+func init() {
+	register(command{"migrate-blobs", "--from local --to postgres [-q]", "copy every file blob into another blob store", migrateBlobs})
+}
+
 // migrateBlobs copies every blob from one blob store to another, for
 // instance from a single machine's data dir into PostgreSQL before adding
 // instances. Blobs the destination already holds are skipped, so it can be
 // run again after an interruption; the source is left as it was.
-func migrateBlobs(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("migrate-blobs", flag.ContinueOnError)
-	f := config.RegisterFlags(fs)
+func migrateBlobs(args []string, stdout, stderr io.Writer) error {
+	fs := flagSet("migrate-blobs", "--from local --to postgres [-q]",
+		"Copy every blob (files, generated images and plots, library documents) from one blob store\n"+
+			"into another, e.g. a single machine's data dir into PostgreSQL. Blobs the destination\n"+
+			"holds already are skipped, so it can be run again; the source is left as it was.", stdout, stderr)
+	f := config.RegisterStorageFlags(fs)
 	from := fs.String("from", "local", "source blob store: local, postgres or a postgres:// URL")
 	to := fs.String("to", "", "destination blob store (same forms as --from), required")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("migrate-blobs: unexpected argument %q", fs.Arg(0))}
+	}
 	if *to == "" {
-		return errors.New("migrate-blobs: --to is required (postgres or a postgres:// URL)")
+		return usageError{"migrate-blobs: --to is required (postgres or a postgres:// URL)"}
 	}
 	if *to == *from {
-		return errors.New("migrate-blobs: --from and --to name the same store")
+		return usageError{"migrate-blobs: --from and --to name the same store"}
 	}
 	c, err := config.Load(f)
 	if err != nil {

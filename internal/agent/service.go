@@ -18,6 +18,26 @@ import (
 type Service struct {
 	store store.Store
 	now   func() time.Time
+	// checkModel, when set, refuses a model name no route can serve.
+	checkModel func(name string) error
+	// checkGuardrails, when set, refuses guardrails the server cannot
+	// enforce.
+	checkGuardrails func(raw json.RawMessage) error
+}
+
+// CheckGuardrails makes Create and Update refuse guardrails that check
+// rejects (no moderation provider: a 400 naming the setting).
+func (s *Service) CheckGuardrails(check func(raw json.RawMessage) error) { s.checkGuardrails = check }
+
+// CheckModels makes Create and Update refuse a model that check rejects
+// (the router's Resolve: its error names the setting that routes it).
+func (s *Service) CheckModels(check func(name string) error) { s.checkModel = check }
+
+func (s *Service) validModel(name string) error {
+	if s.checkModel == nil {
+		return nil
+	}
+	return s.checkModel(name)
 }
 
 // NewService returns a Service over s.
@@ -44,6 +64,9 @@ func (s *Service) Create(ctx context.Context, ws string, req *CreateRequest) (*A
 		Metadata: req.Metadata, VersionMessage: req.VersionMessage,
 	}
 	id := NewID()
+	if err := s.validModel(*req.Model); err != nil {
+		return nil, err
+	}
 	if err := s.validate(ctx, ws, id, &cfg); err != nil {
 		return nil, err
 	}
@@ -83,6 +106,11 @@ func (s *Service) validate(ctx context.Context, ws, self string, cfg *Config) er
 	}
 	if err := ValidateGuardrails("body.guardrails", cfg.Guardrails); err != nil {
 		return err
+	}
+	if s.checkGuardrails != nil {
+		if err := s.checkGuardrails(cfg.Guardrails); err != nil {
+			return err
+		}
 	}
 	if err := ValidateMetadata("body.metadata", cfg.Metadata); err != nil {
 		return err
@@ -189,6 +217,9 @@ func (s *Service) Update(ctx context.Context, ws, id string, req *UpdateRequest)
 				return nil, apierr.Field("body.model", "value_error", "model must not be empty")
 			}
 			model = *req.Model
+			if err := s.validModel(model); err != nil {
+				return nil, err
+			}
 		}
 		if req.Instructions != nil {
 			cfg.Instructions = req.Instructions

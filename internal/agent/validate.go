@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -305,4 +306,22 @@ func Normalize(args *CompletionArgs, guardrails *json.RawMessage) {
 	if out, err := json.Marshal(list); err == nil {
 		*guardrails = out
 	}
+}
+
+// VersionRef reads a request's agent_version: a version number or an
+// alias name ("" when absent or null), as ResolveVersion takes it.
+func VersionRef(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var n int
+	if json.Unmarshal(raw, &n) == nil {
+		return strconv.Itoa(n), nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	return "", apierr.Field("body.agent_version", "type_error", "agent_version must be a version number or an alias name")
 }

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +18,16 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/cluster"
+	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/console"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/httpapi"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/providers"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 	"github.com/tramontane/tramontane/internal/tool/doclib"
@@ -34,6 +39,8 @@ type App struct {
 	Store   *sqlstore.DB
 	Auth    *auth.Service
 	Handler *httpapi.Server
+	// Console is the web console, mounted at /console/ ("/" redirects).
+	Console *console.Console
 	Logger  *slog.Logger
 
 	closers  []io.Closer
@@ -90,6 +97,19 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.closers = append(a.closers, limCloser)
 	m := metrics.New()
 	agents := agent.NewService(db)
+	agents.CheckModels(func(name string) error { _, _, err := router.Resolve(name); return err })
+	mod, err := moderation.FromConfig(c.Raw, router)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("moderation: %w", err)
+	}
+	agents.CheckGuardrails(func(raw json.RawMessage) error {
+		gs, err := moderation.Parse("body.guardrails", raw)
+		if err != nil {
+			return err
+		}
+		return mod.Require(gs)
+	})
 	conns, closers, err := connectors(c, files, logger)
 	if err != nil {
 		for _, cl := range closers {
@@ -117,12 +137,22 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.closers = append(a.closers, a.workers)
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
+	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
-		Libraries: libs.Library, ModelRouter: router,
+		Libraries: libs.Library, ModelRouter: router, Usage: console.Recorder{Store: db},
+		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: limiter, Metrics: m,
-		Models: routerCatalog{router}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 	})
+	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Sessions: db, Logger: logger,
+		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Handler.Handle(console.Prefix+"/", a.Console, true)
+	a.Handler.Handle("GET /{$}", http.HandlerFunc(console.Redirect), true)
 	return a, nil
 }
 

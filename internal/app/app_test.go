@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/config"
 )
 
@@ -58,29 +58,24 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	base := "http://" + <-addrc
 
 	type result struct {
-		status int
-		body   string
-		err    error
+		text string
+		err  error
 	}
 	res := make(chan result, 1)
+	c := client.New(client.WithBaseURL(base), client.WithAPIKey("app-test-key-0123456789"), client.WithRetry(client.RetryPolicy{}))
 	go func() {
-		req, _ := http.NewRequest("POST", base+"/v1/conversations", strings.NewReader(`{"model":"slow-model","inputs":"slow please","stream":false}`))
-		req.Header.Set("Authorization", "Bearer app-test-key-0123456789")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := c.Conversations.Start(context.Background(), client.ConversationRequest{Model: "slow-model", Inputs: client.UserMessage("slow please")})
 		if err != nil {
 			res <- result{err: err}
 			return
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		res <- result{status: resp.StatusCode, body: string(b)}
+		res <- result{text: resp.Text()}
 	}()
 	time.Sleep(100 * time.Millisecond) // the request is in flight
 	cancel()                           // what SIGTERM does
 	r := <-res
-	if r.err != nil || r.status != 200 || !strings.Contains(r.body, "done slowly") {
-		t.Fatalf("in-flight request: %d %q %v", r.status, r.body, r.err)
+	if r.err != nil || r.text != "done slowly" {
+		t.Fatalf("in-flight request: %q %v", r.text, r.err)
 	}
 	select {
 	case err := <-served:

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
 
 	"github.com/tramontane/tramontane/internal/config"
@@ -40,28 +41,40 @@ func newRouter(c config.Config, opts providers.Options) (*model.Router, error) {
 }
 
 // routerCatalog lists the routed models as ModelCards.
-type routerCatalog struct{ r *model.Router }
+type routerCatalog struct{ c *model.Catalog }
 
-func (rc routerCatalog) Cards() []httpapi.ModelCard {
-	infos := rc.r.Models()
+func (rc routerCatalog) Cards(ctx context.Context) []httpapi.ModelCard {
+	infos := rc.c.Models(ctx)
 	out := make([]httpapi.ModelCard, 0, len(infos))
 	for _, m := range infos {
-		ctx := m.MaxContextLength
-		if ctx == 0 {
-			ctx = 32768
-		}
-		aliases := m.Aliases
-		if aliases == nil {
-			aliases = []string{}
-		}
-		caps := map[string]bool{}
-		for k, v := range m.Capabilities {
-			caps[k] = v
-		}
-		out = append(out, httpapi.ModelCard{
-			ID: m.ID, Object: "model", Created: m.Created, OwnedBy: m.OwnedBy, Type: "base",
-			Name: m.ID, Description: m.Description, MaxContextLength: ctx, Aliases: aliases, Capabilities: caps,
-		})
+		out = append(out, card(m))
 	}
 	return out
+}
+
+func (rc routerCatalog) Card(ctx context.Context, id string) (httpapi.ModelCard, bool) {
+	m, ok := rc.c.Info(ctx, id)
+	if !ok {
+		return httpapi.ModelCard{}, false
+	}
+	return card(m), true
+}
+
+func card(m model.ModelInfo) httpapi.ModelCard {
+	ctx := m.MaxContextLength
+	if ctx == 0 {
+		ctx = 32768
+	}
+	aliases := m.Aliases
+	if aliases == nil {
+		aliases = []string{}
+	}
+	caps := map[string]bool{}
+	for k, v := range m.Capabilities {
+		caps[k] = v
+	}
+	return httpapi.ModelCard{
+		ID: m.ID, Object: "model", Created: m.Created, OwnedBy: m.OwnedBy, Type: "base",
+		Name: m.ID, Description: m.Description, MaxContextLength: ctx, Aliases: aliases, Capabilities: caps,
+	}
 }

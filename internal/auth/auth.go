@@ -144,8 +144,14 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 		return nil, apierr.New(apierr.Unauthenticated, "malformed Authorization header: expected 'Bearer <key>'")
 	}
-	key = strings.TrimSpace(key)
-	k, err := s.store.KeyByHash(ctx, Hash(key))
+	return s.AuthenticateHash(ctx, Hash(strings.TrimSpace(key)))
+}
+
+// AuthenticateHash checks a key by its hash (the console's sessions keep
+// the hash, never the key), with the same rules as Authenticate: an unknown
+// or revoked key is refused.
+func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Principal, error) {
+	k, err := s.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apierr.New(apierr.Unauthenticated, "invalid API key")
 	}

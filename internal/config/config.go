@@ -111,14 +111,27 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	return f
 }
 
+// RegisterStorageFlags adds only the flags that choose the database and
+// the config file (--config, --data-dir, --database-url): what commands
+// that work on the store (keys, migrate) need.
+func RegisterStorageFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, set: map[string]*string{}}
+	for _, n := range flagNames {
+		if n.name == "config" || n.name == "data-dir" || n.name == "database-url" {
+			f.set[n.name] = fs.String(n.name, "", n.usage)
+		}
+	}
+	return f
+}
+
 // Load builds the configuration from defaults, file, environment and flags
 // (flags may be nil).
 func Load(f *Flags) (Config, error) {
 	c := Defaults()
 	get := func(flagName, env string) string {
 		if f != nil {
-			if v := *f.set[flagName]; v != "" {
-				return v
+			if p := f.set[flagName]; p != nil && *p != "" {
+				return *p
 			}
 		}
 		return os.Getenv(env)
@@ -130,6 +143,9 @@ func Load(f *Flags) (Config, error) {
 			return c, fmt.Errorf("config file: %w", err)
 		}
 		if err := yaml.Unmarshal(raw, &c); err != nil {
+			return c, fmt.Errorf("config file %s: %w", c.ConfigFile, err)
+		}
+		if err := checkTopLevel(raw); err != nil {
 			return c, fmt.Errorf("config file %s: %w", c.ConfigFile, err)
 		}
 		c.Raw = raw

@@ -230,7 +230,7 @@ func TestRedacted(t *testing.T) {
 }
 
 func TestSection(t *testing.T) {
-	raw := []byte("addr: x\nweb_search:\n  engine: searxng\n  max_results: 3\nbad:\n  nope: 1\n")
+	raw := []byte("addr: x\nweb_search:\n  engine: searxng\n  max_results: 3\ncode_interpreter:\n  nope: 1\n")
 	var ws struct {
 		Engine     string `yaml:"engine"`
 		MaxResults int    `yaml:"max_results"`
@@ -239,16 +239,38 @@ func TestSection(t *testing.T) {
 		t.Fatalf("Section: %v %v %+v", ok, err, ws)
 	}
 	var other struct{}
-	if ok, err := Section(raw, "absent", &other); ok || err != nil {
+	if ok, err := Section(raw, "rate_limits", &other); ok || err != nil {
 		t.Fatalf("absent section: %v %v", ok, err)
 	}
 	var strict struct {
 		Known int `yaml:"known"`
 	}
-	if _, err := Section(raw, "bad", &strict); err == nil || !strings.Contains(err.Error(), "bad:") {
+	if _, err := Section(raw, "code_interpreter", &strict); err == nil || !strings.Contains(err.Error(), "code_interpreter:") {
 		t.Fatalf("unknown key accepted: %v", err)
 	}
-	if _, err := Section([]byte("a: [unclosed"), "a", &strict); err == nil {
+	if _, err := Section([]byte("models: [unclosed"), "models", &strict); err == nil {
 		t.Fatal("malformed YAML accepted")
+	}
+	if _, err := Section(raw, "unlisted", &strict); err == nil || !strings.Contains(err.Error(), "config.Sections") {
+		t.Fatalf("a section missing from config.Sections was read: %v", err)
+	}
+}
+
+// Unknown top-level keys are rejected like unknown keys inside a section;
+// every key a subsystem reads is accepted.
+func TestUnknownTopLevelKey(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("TRAMONTANE_CONFIG", writeFile(t, "addr: 127.0.0.1:1\nprovider:\n  - name: x\n"))
+	_, err := Load(nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown top-level key "provider"`) || !strings.Contains(err.Error(), "providers") {
+		t.Fatalf("err = %v", err)
+	}
+	var all strings.Builder
+	for _, k := range topLevelKeys() {
+		fmt.Fprintf(&all, "%s: null\n", k)
+	}
+	t.Setenv("TRAMONTANE_CONFIG", writeFile(t, all.String()))
+	if _, err := Load(nil); err != nil {
+		t.Fatalf("known keys refused: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 )
@@ -14,6 +15,9 @@ import (
 // connectors, libraries) read their own sections with it. It reports
 // whether the section was present; errors are prefixed with its name.
 func Section(raw []byte, name string, dst any) (bool, error) {
+	if !slices.Contains(Sections, name) {
+		return false, fmt.Errorf("config: section %q is not listed in config.Sections", name)
+	}
 	if len(raw) == 0 {
 		return false, nil
 	}

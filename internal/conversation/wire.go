@@ -70,6 +70,8 @@ type Response struct {
 	ConversationID string  `json:"conversation_id"`
 	Outputs        []Entry `json:"outputs"`
 	Usage          Usage   `json:"usage"`
+	// Guardrails reports the guardrail checks that ran on the inputs.
+	Guardrails any `json:"guardrails,omitempty"`
 }
 
 // ModelConfig is what a model conversation stores as its configuration.

@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/model"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -68,6 +67,7 @@ type Engine struct {
 	now        func() time.Time
 	cache      *historyCache
 	local      *localLocks // nil: store leases
+	guard      *moderation.Service
 }
 
 // New returns an engine.
@@ -119,6 +119,8 @@ type actor struct {
 	Tools     []agent.Tool
 	Args      *agent.CompletionArgs
 	Handoffs  []string
+	// Guardrails are the agent's or the model conversation's own.
+	Guardrails json.RawMessage
 }
 
 // Prepared is a run that passed every check and may now execute. Nothing
@@ -127,6 +129,8 @@ type Prepared struct {
 	ConversationID string
 	AgentID        string
 	Model          string
+	// Guardrails reports the guardrail checks that ran on the inputs.
+	Guardrails []moderation.Report
 
 	e         *Engine
 	ws        string
@@ -178,21 +182,7 @@ func handoffMode(p *string) (string, error) {
 }
 
 // versionRef reads agent_version: a number or an alias string.
-func versionRef(raw json.RawMessage) (string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return "", nil
-	}
-	var n int
-	if json.Unmarshal(raw, &n) == nil {
-		return strconv.Itoa(n), nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	return "", apierr.Field("body.agent_version", "type_error", "agent_version must be a version number or an alias name")
-}
+func versionRef(raw json.RawMessage) (string, error) { return agent.VersionRef(raw) }
 
 // NewConversationID returns "conv_" + 32 hex digits, time-ordered.
 func NewConversationID() string {
@@ -270,6 +260,9 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 	if err := p.checkRoute(); err != nil {
 		return nil, err
 	}
+	if err := p.guardInputs(ctx, req.Guardrails); err != nil {
+		return nil, err
+	}
 	p.history = inputs
 	p.fill()
 	return p, nil
@@ -292,7 +285,7 @@ func actorOf(a *store.Agent) (*actor, error) {
 		return nil, err
 	}
 	ac := &actor{AgentID: a.ID, AgentName: a.Version.Name, Version: a.Version.Version, Model: a.Version.Model,
-		Tools: cfg.Tools, Args: cfg.CompletionArgs, Handoffs: cfg.Handoffs}
+		Tools: cfg.Tools, Args: cfg.CompletionArgs, Handoffs: cfg.Handoffs, Guardrails: cfg.Guardrails}
 	if cfg.Instructions != nil {
 		ac.Instr = *cfg.Instructions
 	}
@@ -300,7 +293,7 @@ func actorOf(a *store.Agent) (*actor, error) {
 }
 
 func modelActor(name string, mc *conversation.ModelConfig) *actor {
-	ac := &actor{Model: name, Tools: mc.Tools, Args: mc.CompletionArgs}
+	ac := &actor{Model: name, Tools: mc.Tools, Args: mc.CompletionArgs, Guardrails: mc.Guardrails}
 	if mc.Instructions != nil {
 		ac.Instr = *mc.Instructions
 	}

@@ -103,6 +103,9 @@ func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversa
 	if err := p.checkRoute(); err != nil {
 		return nil, err
 	}
+	if err := p.guardInputs(ctx, nil); err != nil {
+		return nil, err
+	}
 	p.fill()
 	return p, nil
 }
@@ -223,6 +226,9 @@ func (e *Engine) PrepareRestart(ctx context.Context, ws, id string, req *convers
 	p.history = append(history, inputs...)
 	p.skipModel = len(pendingOf(p.history).results) > 0
 	if err := p.checkRoute(); err != nil {
+		return nil, err
+	}
+	if err := p.guardInputs(ctx, req.Guardrails); err != nil {
 		return nil, err
 	}
 	p.fill()

@@ -90,6 +90,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		if u.TotalTokens > 0 {
 			ratelimit.ChargeFromContext(r.Context(), u.TotalTokens)
 		}
+		if s.Usage != nil && (runErr == nil || u.TotalTokens > 0) {
+			s.Usage.RecordUsage(r.Context(), ws(r), p.Model, u)
+		}
 	}()
 	if stream {
 		sink := newSSESink(w)
@@ -110,7 +113,11 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, col.Response())
+	resp := col.Response()
+	if len(p.Guardrails) > 0 {
+		resp.Guardrails = p.Guardrails
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,7 @@ var routeTargets = []struct {
 	{"PUT /v1/agents/{agent_id}/aliases", "PUT", "/v1/agents/{A}/aliases?alias=x&version=0", "", false},
 	{"GET /v1/agents/{agent_id}/aliases", "GET", "/v1/agents/{A}/aliases", "", false},
 	{"DELETE /v1/agents/{agent_id}/aliases", "DELETE", "/v1/agents/{A}/aliases?alias=prod", "", false},
+	{"POST /v1/agents/completions", "POST", "/v1/agents/completions", `{"agent_id":"{A}","messages":[{"role":"user","content":"x"}]}`, false},
 	{"POST /v1/files", "POST", "/v1/files", "", false},
 	{"GET /v1/files", "GET", "/v1/files", "", false},
 	{"GET /v1/files/{file_id}", "GET", "/v1/files/{FA}", "", false},

@@ -50,6 +50,8 @@ models:
   - name: m2
     provider: nowhere
     max_context_length: 4096
+moderation:                # accepts guardrails; never called by these tests
+  provider: nowhere
 `
 
 // syncBuffer is a goroutine-safe log sink.

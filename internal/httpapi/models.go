@@ -11,30 +11,21 @@ type modelList struct {
 	Data   []ModelCard `json:"data"`
 }
 
-func (s *Server) cards() []ModelCard {
-	if s.Models == nil {
-		return []ModelCard{}
-	}
-	return s.Models.Cards()
-}
-
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: s.cards()})
+	cards := []ModelCard{}
+	if s.Models != nil {
+		cards = s.Models.Cards(r.Context())
+	}
+	writeJSON(w, http.StatusOK, modelList{Object: "list", Data: cards})
 }
 
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("model_id")
-	for _, c := range s.cards() {
-		if c.ID == id {
+	if s.Models != nil {
+		if c, ok := s.Models.Card(r.Context(), id); ok {
 			writeJSON(w, http.StatusOK, c)
 			return
 		}
-		for _, a := range c.Aliases {
-			if a == id {
-				writeJSON(w, http.StatusOK, c)
-				return
-			}
-		}
 	}
-	writeError(w, r, apierr.NotFoundf("model %q is not routed by this server", id))
+	writeError(w, r, apierr.NotFoundf("model %q is not routed by this server: add it to the models section of the config file, or set TRAMONTANE_UPSTREAM_URL or MISTRAL_API_KEY", id))
 }

@@ -14,10 +14,13 @@ import (
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/completion"
+	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/moderation"
 	"github.com/tramontane/tramontane/internal/ratelimit"
 	"github.com/tramontane/tramontane/internal/store"
 )
@@ -39,7 +42,10 @@ type ModelCard struct {
 
 // ModelCatalog lists the models the server routes.
 type ModelCatalog interface {
-	Cards() []ModelCard
+	// Cards lists the routed models.
+	Cards(ctx context.Context) []ModelCard
+	// Card describes one name the server would route, by name or alias.
+	Card(ctx context.Context, id string) (ModelCard, bool)
 }
 
 // Deps are the services the API serves.
@@ -64,6 +70,20 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Completions serves /v1/chat/completions, /v1/agents/completions and
+	// /v1/fim/completions (nil: those routes answer 503).
+	Completions *completion.Service
+	// Moderation serves /v1/moderations and /v1/chat/moderations (nil or
+	// unconfigured: 503 naming the setting).
+	Moderation *moderation.Service
+	// Usage records each run's token usage per workspace and model (nil:
+	// not recorded).
+	Usage UsageRecorder
+}
+
+// UsageRecorder is told the usage of every finished run.
+type UsageRecorder interface {
+	RecordUsage(ctx context.Context, workspace, model string, u conversation.Usage)
 }
 
 // Server is the HTTP API.
@@ -132,6 +152,13 @@ func (s *Server) routes() {
 		{pattern: "GET /v1/files/{file_id}/url", h: s.fileURL},
 
 		{pattern: "POST /v1/embeddings", h: s.embeddings},
+
+		// Stateless completions (internal/completion).
+		{pattern: "POST /v1/chat/completions", h: s.needCompletions(s.chatCompletions)},
+		{pattern: "POST /v1/agents/completions", h: s.needCompletions(s.agentsCompletions)},
+		{pattern: "POST /v1/fim/completions", h: s.needCompletions(s.fimCompletions)},
+		{pattern: "POST /v1/moderations", h: s.moderations},
+		{pattern: "POST /v1/chat/moderations", h: s.chatModerations},
 
 		{pattern: "POST /v1/libraries", h: s.needLibraries(s.createLibrary)},
 		{pattern: "GET /v1/libraries", h: s.needLibraries(s.listLibraries)},
@@ -239,10 +266,16 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
-			writeError(w, r, err)
-			return
+		// A principal already in the context was set by trusted in-process
+		// code (the console, from its session); clients cannot set one.
+		p := auth.From(r.Context())
+		if p == nil {
+			var err error
+			p, err = s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
 		}
 		if li := logInfoFrom(r.Context()); li != nil {
 			li.workspace = p.WorkspaceID

@@ -270,6 +270,19 @@ func (r *Router) Provider(name string) (Provider, bool) {
 	return p, ok
 }
 
+// upstreams returns the providers whose own model lists extend the
+// catalog: the fallback and the Mistral shortcut.
+func (r *Router) upstreams() []Provider {
+	var out []Provider
+	if r.fallback != nil {
+		out = append(out, r.fallback)
+	}
+	if r.mistral != nil && r.mistral != r.fallback {
+		out = append(out, r.mistral)
+	}
+	return out
+}
+
 // HasFallback reports whether unknown model names are passed to a
 // fallback provider.
 func (r *Router) HasFallback() bool { return r.fallback != nil }

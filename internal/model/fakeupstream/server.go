@@ -3,7 +3,8 @@
 // serves it on loopback for the SDK conformance suites.
 //
 // It serves POST /v1/chat/completions (streaming and not, either dialect),
-// GET /v1/models, and optionally POST /v1/embeddings (deterministic hashed
+// GET /v1/models, POST /v1/moderations, POST /v1/completions and
+// /v1/fim/completions (see moderation.go), and optionally POST /v1/embeddings (deterministic hashed
 // vectors), POST /v1/images/generations (a tiny PNG as b64_json) and a fake
 // SearXNG instance with a few web pages (GET /search, GET /pages/…; see
 // searxng.go). Paths are also accepted without the /v1 prefix. Every
@@ -89,6 +90,9 @@ func New(opts Options) *Server {
 	for _, prefix := range []string{"/v1", ""} {
 		s.mux.HandleFunc("POST "+prefix+"/chat/completions", s.chat)
 		s.mux.HandleFunc("GET "+prefix+"/models", s.models)
+		s.mux.HandleFunc("POST "+prefix+"/moderations", s.moderations)
+		s.mux.HandleFunc("POST "+prefix+"/completions", s.fim)
+		s.mux.HandleFunc("POST "+prefix+"/fim/completions", s.fim)
 		if opts.EmbeddingsDim > 0 {
 			s.mux.HandleFunc("POST "+prefix+"/embeddings", s.embeddings)
 		}
