@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string) error {
 	apiKey := fs.String("api-key", "", "require this bearer token")
 	omitUsage := fs.Bool("omit-usage", false, "never report usage in streams")
 	quiet := fs.Bool("quiet", false, "do not log requests")
+	noRecord := fs.Bool("no-record", false, "keep no record of requests (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	opts := fakeupstream.Options{
 		Script: script, BreakStreamWithTools: *breakStream, Images: *images, SearXNG: *searxng,
-		EmbeddingsDim: *dim, APIKey: *apiKey, OmitUsage: *omitUsage,
+		EmbeddingsDim: *dim, APIKey: *apiKey, OmitUsage: *omitUsage, NoRecord: *noRecord,
 	}
 	if !*quiet {
 		opts.Logger = logger

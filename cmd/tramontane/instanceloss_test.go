@@ -18,17 +18,9 @@ import (
 	"github.com/tramontane/tramontane/internal/testsvc"
 )
 
-// TestMain lets a test start this binary as a real `tramontane` process
-// (execMain), so that it can be killed with SIGKILL.
-func TestMain(m *testing.M) {
-	if os.Getenv("TRAMONTANE_TEST_EXEC_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
-// serveProcess starts `tramontane serve` as a child process and waits
-// until it answers.
+// serveProcess starts `tramontane serve` as a child process (this test
+// binary, re-executed through TestMain in crash_test.go) and waits until it
+// answers.
 func serveProcess(t *testing.T, env []string) (*exec.Cmd, string) {
 	t.Helper()
 	port, err := testsvc.FreePort()
@@ -39,7 +31,7 @@ func serveProcess(t *testing.T, env []string) (*exec.Cmd, string) {
 	cmd := exec.Command(os.Args[0], "serve")
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "server.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), append(env, "TRAMONTANE_TEST_EXEC_MAIN=1", "TRAMONTANE_ADDR="+addr, "TRAMONTANE_DATA_DIR="+t.TempDir())...)
+	cmd.Env = append(os.Environ(), append(env, crashChildEnv+"=1", "TRAMONTANE_ADDR="+addr, "TRAMONTANE_DATA_DIR="+t.TempDir())...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

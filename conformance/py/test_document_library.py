@@ -25,7 +25,7 @@ from conv_helpers import (
     types,
     upstream_requests,
 )
-from helpers import MODEL, URL, create_agent, uniq
+from helpers import MODEL, URL, create_agent, expect_status, uniq
 from library_helpers import (
     fetch_signed,
     library_with_docs,
@@ -255,20 +255,19 @@ def test_pdf_passage_cited_with_page(client):
 def test_shared_library_searchable_only_while_shared(client, other_client):
     lib, fx, docs = library_with_docs(client)
     other_ws = other_workspace_id()
-    agent = create_agent(other_client, tools=[doc_tool(lib.id)])
     query = f"{fx.tokens['txt']} mistral"
 
-    def run():
-        return assert_response(other_client.beta.conversations.start(agent_id=agent.id, inputs=cite_input(query)[0]))
-
-    res = run()
-    assert types(res.outputs) == ["tool.execution", "message.output"]
-    assert isinstance(res.outputs[0].info.get("error"), str), res.outputs[0].info
-    assert text_of(last(res).content) == "conf-doclib: the libraries could not be searched."
+    # Not shared: another workspace cannot even name it in an agent.
+    expect_status(lambda: create_agent(other_client, tools=[doc_tool(lib.id)]), 422)
 
     client.beta.libraries.accesses.update_or_create(
         library_id=lib.id, level="Viewer", share_with_uuid=other_ws, share_with_type="Workspace"
     )
+    agent = create_agent(other_client, tools=[doc_tool(lib.id)])
+
+    def run():
+        return assert_response(other_client.beta.conversations.start(agent_id=agent.id, inputs=cite_input(query)[0]))
+
     res = run()
     assert_info(res.outputs[0].info, query)
     assert res.outputs[0].info["results"][0]["document_id"] == docs["txt"].id

@@ -145,7 +145,21 @@ def test_stream_errors_before_start_are_http_errors(client):
     )
     a = create_agent(client)
     expect_status(lambda: client.beta.conversations.start_stream(agent_id=a.id, model=MODEL, inputs="x"), 422)
-    expect_status(lambda: client.beta.conversations.start_stream(model=MODEL, inputs="conf-ratelimit stream"), 429)
+
+
+
+def test_stream_upstream_rate_limit_is_an_error_event(client):
+    # A stream announces its conversation at once (headers and started are
+    # sent before the first model call), so an upstream 429 arrives as
+    # conversation.response.error with code 429, and the conversation the
+    # client was told of exists with its input.
+    events = collect(client.beta.conversations.start_stream(model=MODEL, inputs="conf-ratelimit stream"))
+    kinds = [e.data.type for e in events]
+    assert kinds[0] == "conversation.response.started"
+    err = events[-1].data
+    assert err.type == "conversation.response.error", kinds
+    assert err.code == 429
+    assert types(history(client, events[0].data.conversation_id)) == ["message.input"]
 
 
 def test_upstream_failure_after_output_ends_with_response_error(client):

@@ -98,7 +98,13 @@ func makeVersion(n int, name, model string, cfg *Config, now time.Time) (*store.
 
 func (s *Service) validate(ctx context.Context, ws, self string, cfg *Config) error {
 	defer Normalize(cfg.CompletionArgs, &cfg.Guardrails)
+	if err := ValidateInstructions("body.instructions", cfg.Instructions); err != nil {
+		return err
+	}
 	if err := ValidateTools("body.tools", cfg.Tools); err != nil {
+		return err
+	}
+	if err := s.checkLibraries(ctx, ws, cfg.Tools); err != nil {
 		return err
 	}
 	if err := ValidateCompletionArgs("body.completion_args", cfg.CompletionArgs); err != nil {

@@ -28,6 +28,9 @@ var AliasPattern = regexp.MustCompile(`^[a-z]([a-z0-9_-]*[a-z0-9])?$`)
 // ValidateTools checks a tool list; loc is the JSON path of the list (for
 // example "body.tools").
 func ValidateTools(loc string, tools []Tool) error {
+	if len(tools) > MaxTools {
+		return apierr.Field(loc, "too_long", "%d tools; the limit is %d (max_tools)", len(tools), MaxTools)
+	}
 	seen := map[string]bool{}
 	for i, t := range tools {
 		at := fmt.Sprintf("%s.%d", loc, i)
@@ -84,6 +87,9 @@ func ValidateTools(loc string, tools []Tool) error {
 func ValidateSchema(loc string, raw json.RawMessage) error {
 	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
 		return apierr.Field(loc, "missing", "'parameters' is required: a JSON Schema object describing the arguments")
+	}
+	if err := checkSchemaLimits(loc, raw); err != nil {
+		return err
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {

@@ -29,6 +29,7 @@ const (
 	MethodNotAllowed             // route exists, method does not: 405
 	UnsupportedMedia             // wrong Content-Type: 415
 	Forbidden                    // visible, but this role may not change it: 403
+	RequestTimeout               // the client sent its request too slowly: 408
 )
 
 // String returns the kind's stable name.
@@ -60,6 +61,8 @@ func (k Kind) String() string {
 		return "unsupported_media_type"
 	case Forbidden:
 		return "forbidden"
+	case RequestTimeout:
+		return "request_timeout"
 	default:
 		return "internal_error"
 	}
@@ -94,6 +97,8 @@ func (k Kind) Status() int {
 		return http.StatusUnsupportedMediaType
 	case Forbidden:
 		return http.StatusForbidden
+	case RequestTimeout:
+		return http.StatusRequestTimeout
 	default:
 		return http.StatusInternalServerError
 	}

@@ -74,6 +74,14 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	}
 	a.closers = append(a.closers, blobCloser)
 	warnUnmigratedBlobs(c, logger)
+	sweeper, _ := blobs.(tempSweeper) // the local store's partial uploads
+	if sweeper != nil {
+		if n, err := sweeper.SweepTemp(file.TempGrace); err != nil {
+			logger.Warn("sweeping partial uploads", "error", err)
+		} else if n > 0 {
+			logger.Info("removed partial uploads left by a previous run", "count", n)
+		}
+	}
 	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
 		a.Close()
@@ -135,8 +143,12 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	// The ingestion workers stop in Close, before the store closes.
 	a.workers = libs.Start(context.WithoutCancel(ctx))
 	a.closers = append(a.closers, a.workers)
+	if sweeper != nil {
+		a.closers = append(a.closers, sweepEvery(sweeper, file.TempGrace, logger))
+	}
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
-		LocalLocks: db.Backend() == "sqlite"}, observer{m}, logger)
+		PingInterval: c.Engine.PingInterval,
+		LocalLocks:   db.Backend() == "sqlite"}, observer{m}, logger)
 	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
@@ -144,6 +156,8 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: limiter, Metrics: m,
 		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
+		StreamPing:      c.Engine.PingInterval,
+		BodyIdleTimeout: c.HTTP.BodyIdleTimeout, BodyMinRate: int64(c.HTTP.BodyMinRate),
 	})
 	a.Console, err = console.New(console.Deps{Auth: a.Auth, API: a.Handler, Libraries: libs.Library, UsageStore: db, Sessions: db, Logger: logger,
 		SecureCookies: strings.HasPrefix(c.PublicURL, "https://")})
@@ -200,6 +214,7 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		return err
 	}
 	a.SetInstanceURL(instanceURL(ln.Addr().String()))
+	ln = httpapi.LimitListener(ln, a.Config.HTTP.MaxConnsPerClient)
 	srv := &http.Server{
 		Handler:           a.HTTPHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -247,3 +262,38 @@ func (o observer) Tokens(model string, prompt, completion, connector int) {
 }
 
 func (o observer) Tool(name string, ok bool) { o.m.ToolExecution(name, ok) }
+
+// sweeper removes dead partial uploads periodically (a server that
+// crashed while another instance shares the directory leaves some that
+// are too young for the sweep at start).
+type sweeper struct{ stop chan struct{} }
+
+// tempSweeper is a blob store with partial uploads on disk to sweep.
+type tempSweeper interface {
+	SweepTemp(olderThan time.Duration) (int, error)
+}
+
+func sweepEvery(b tempSweeper, every time.Duration, log *slog.Logger) io.Closer {
+	s := &sweeper{stop: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				if _, err := b.SweepTemp(file.TempGrace); err != nil {
+					log.Warn("sweeping partial uploads", "error", err)
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// Close stops the sweeper.
+func (s *sweeper) Close() error {
+	close(s.stop)
+	return nil
+}

@@ -101,3 +101,29 @@ func TestBootstrapKeyIdempotent(t *testing.T) {
 		t.Fatalf("keys after two bootstraps: %d %v", len(keys), err)
 	}
 }
+
+// TestStartSweepsPartialUploads: a partial upload a crashed server left in
+// files/tmp is removed when the server starts again.
+func TestStartSweepsPartialUploads(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "files", "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(tmp, "up-123456")
+	if err := os.WriteFile(dead, []byte("half an upload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	_ = os.Chtimes(dead, past, past)
+	c := config.Defaults()
+	c.DataDir, c.Addr = dir, "127.0.0.1:0"
+	a, err := New(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("partial upload survived the start: %v", err)
+	}
+}

@@ -38,6 +38,10 @@ type Principal struct {
 type Service struct {
 	store store.Store
 	now   func() time.Time
+	// KeyCacheTTL is how long a verified key is trusted without a lookup
+	// (DefaultKeyCacheTTL; 0 or less: no cache). Set it before use.
+	KeyCacheTTL time.Duration
+	keys        keyCache
 
 	mu      sync.Mutex
 	touched map[string]time.Time // last time last_used_at was written, per key
@@ -45,7 +49,7 @@ type Service struct {
 
 // New returns a Service over s.
 func New(s store.Store) *Service {
-	return &Service{store: s, now: time.Now, touched: map[string]time.Time{}}
+	return &Service{store: s, now: time.Now, touched: map[string]time.Time{}, KeyCacheTTL: DefaultKeyCacheTTL}
 }
 
 // Hash returns the stored form of a key.
@@ -149,8 +153,13 @@ func (s *Service) Authenticate(ctx context.Context, header string) (*Principal, 
 
 // AuthenticateHash checks a key by its hash (the console's sessions keep
 // the hash, never the key), with the same rules as Authenticate: an unknown
-// or revoked key is refused.
+// or revoked key is refused. A verified key is trusted for KeyCacheTTL.
 func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Principal, error) {
+	now := s.now()
+	if k := s.keys.get(hash, now); k != nil {
+		s.touch(ctx, k)
+		return &Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, KeyName: k.Name, Key: k}, nil
+	}
 	k, err := s.store.KeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apierr.New(apierr.Unauthenticated, "invalid API key")
@@ -160,6 +169,9 @@ func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Principal
 	}
 	if k.RevokedAt != nil {
 		return nil, apierr.New(apierr.Unauthenticated, "this API key was revoked")
+	}
+	if s.KeyCacheTTL > 0 {
+		s.keys.put(hash, k, now.Add(s.KeyCacheTTL))
 	}
 	s.touch(ctx, k)
 	return &Principal{WorkspaceID: k.WorkspaceID, KeyID: k.ID, KeyName: k.Name, Key: k}, nil
@@ -196,9 +208,12 @@ func (s *Service) List(ctx context.Context, workspace string) ([]store.APIKey, e
 	return s.store.ListKeys(ctx, ws.ID)
 }
 
-// Revoke revokes a key by id or prefix.
+// Revoke revokes a key by id or prefix. This Service stops accepting it at
+// once; other instances within their KeyCacheTTL.
 func (s *Service) Revoke(ctx context.Context, idOrPrefix string) error {
-	return s.store.RevokeKey(ctx, idOrPrefix, s.now().UTC())
+	err := s.store.RevokeKey(ctx, idOrPrefix, s.now().UTC())
+	s.keys.clear()
+	return err
 }
 
 type ctxKey struct{}

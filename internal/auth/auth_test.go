@@ -209,3 +209,12 @@ func TestEnsureBootstrap(t *testing.T) {
 		t.Errorf("a short bootstrap key is accepted")
 	}
 }
+
+func openBenchDB(b *testing.B) *sqlstore.DB {
+	db, err := sqlstore.Open(context.Background(), "", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	return db
+}

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Local keeps blobs as files under a directory, sharded by the first two
@@ -115,4 +117,37 @@ func (d *Local) List(ctx context.Context, fn func(key string) error) error {
 		}
 	}
 	return nil
+}
+
+// TempGrace is how long a temporary upload file may go unmodified before a
+// sweep removes it. A live upload writes at least once per body idle
+// timeout (20 s by default), so an older file belongs to an upload that
+// died with its server; another instance sharing the directory is never
+// robbed of a live one.
+const TempGrace = time.Minute
+
+// SweepTemp removes temporary upload files not modified for olderThan:
+// the partial uploads of a server that crashed. It returns how many it
+// removed.
+func (d *Local) SweepTemp(olderThan time.Duration) (int, error) {
+	dir := filepath.Join(d.dir, "tmp")
+	list, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("sweeping temp uploads: %w", err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	n := 0
+	for _, ent := range list {
+		if !strings.HasPrefix(ent.Name(), "up-") || ent.IsDir() {
+			continue
+		}
+		info, err := ent.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, ent.Name())); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // files lists the regular files under dir.
@@ -153,5 +154,36 @@ func TestLocalKeys(t *testing.T) {
 	}
 	if _, err := b.Put(ctx, "ab", strings.NewReader("x"), 0); err != nil { // short keys still shard
 		t.Errorf("two-character key: %v", err)
+	}
+}
+
+// TestSweepTemp: partial uploads a crashed server left behind are removed;
+// a live one (recently written) is kept.
+func TestSweepTemp(t *testing.T) {
+	dir := t.TempDir()
+	b, err := NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, "tmp", "up-dead")
+	live := filepath.Join(dir, "tmp", "up-live")
+	for _, p := range []string{old, live} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * TempGrace)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	n, err := b.SweepTemp(TempGrace)
+	if err != nil || n != 1 {
+		t.Fatalf("SweepTemp = %d, %v; want 1 removed", n, err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the dead upload is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live upload was removed: %v", err)
 	}
 }

@@ -42,6 +42,8 @@ type Config struct {
 
 	// Engine tunes the conversation run loop.
 	Engine Engine `yaml:"engine"`
+	// HTTP protects the listener from slow and greedy clients.
+	HTTP HTTP `yaml:"http"`
 
 	// ScaleOut configures several instances on one database (shared
 	// blobs, shared rate limits, forwarding between instances).
@@ -62,8 +64,24 @@ type Engine struct {
 	MaxRepeats int `yaml:"max_repeats"`
 	// ToolTimeout bounds one connector execution.
 	ToolTimeout time.Duration `yaml:"tool_timeout"`
-	// RunLease is how long a crashed run keeps its conversation locked.
+	// RunLease is how long a run's claim on its conversation lasts unless
+	// renewed; a crashed server's conversations are free again after it.
 	RunLease time.Duration `yaml:"run_lease"`
+	// PingInterval is how long a stream may stay quiet (a slow upstream, a
+	// long tool run) before it gets a keep-alive comment.
+	PingInterval time.Duration `yaml:"ping_interval"`
+}
+
+// HTTP holds the listener's protections against slow and greedy clients.
+type HTTP struct {
+	// BodyIdleTimeout ends a request whose body sends no byte this long.
+	BodyIdleTimeout time.Duration `yaml:"body_idle_timeout"`
+	// BodyMinRate is the average rate (bytes per second) a request body
+	// must keep after a 10 s grace period.
+	BodyMinRate Size `yaml:"body_min_rate"`
+	// MaxConnsPerClient caps the connections open at once from one client
+	// address (0: no cap).
+	MaxConnsPerClient int `yaml:"max_conns_per_client"`
 }
 
 // Defaults returns the built-in settings.
@@ -76,7 +94,8 @@ func Defaults() Config {
 		ShutdownTimeout: 30 * time.Second,
 		LogLevel:        "info",
 		LogFormat:       "json",
-		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 15 * time.Minute},
+		HTTP:            HTTP{BodyIdleTimeout: 20 * time.Second, BodyMinRate: 1 << 10, MaxConnsPerClient: 512},
+		Engine:          Engine{MaxModelCalls: 16, MaxRepeats: 3, ToolTimeout: 2 * time.Minute, RunLease: 20 * time.Second, PingInterval: 10 * time.Second},
 	}
 }
 
@@ -204,6 +223,30 @@ func Load(f *Flags) (Config, error) {
 		}
 	}
 	errs = append(errs, c.loadScaleOut()...)
+	dur := func(dst *time.Duration, env string) {
+		if v := os.Getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a positive duration", env, v))
+			} else {
+				*dst = d
+			}
+		}
+	}
+	dur(&c.Engine.RunLease, "TRAMONTANE_RUN_LEASE")
+	dur(&c.Engine.PingInterval, "TRAMONTANE_PING_INTERVAL")
+	dur(&c.HTTP.BodyIdleTimeout, "TRAMONTANE_BODY_IDLE_TIMEOUT")
+	if v := os.Getenv("TRAMONTANE_MAX_CONNS_PER_CLIENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("TRAMONTANE_MAX_CONNS_PER_CLIENT: %q is not a count", v))
+		} else {
+			c.HTTP.MaxConnsPerClient = n
+		}
+	}
+	if c.Engine.RunLease < time.Second {
+		errs = append(errs, fmt.Errorf("engine.run_lease %s: must be at least 1s (it is renewed every quarter lease)", c.Engine.RunLease))
+	}
 	switch c.LogFormat {
 	case "json", "text":
 	default:

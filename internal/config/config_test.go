@@ -16,7 +16,8 @@ func clearEnv(t *testing.T) {
 	for _, k := range []string{"TRAMONTANE_CONFIG", "TRAMONTANE_ADDR", "TRAMONTANE_DATA_DIR", "TRAMONTANE_DATABASE_URL",
 		"TRAMONTANE_PUBLIC_URL", "TRAMONTANE_MAX_BODY_BYTES", "TRAMONTANE_MAX_UPLOAD_BYTES", "TRAMONTANE_SHUTDOWN_TIMEOUT",
 		"TRAMONTANE_LOG_LEVEL", "TRAMONTANE_LOG_FORMAT", "TRAMONTANE_UPSTREAM_URL", "TRAMONTANE_BOOTSTRAP_KEY",
-		"TRAMONTANE_UPSTREAM_API_KEY", "MISTRAL_API_KEY"} {
+		"TRAMONTANE_UPSTREAM_API_KEY", "MISTRAL_API_KEY", "TRAMONTANE_RUN_LEASE", "TRAMONTANE_PING_INTERVAL",
+		"TRAMONTANE_BODY_IDLE_TIMEOUT", "TRAMONTANE_MAX_CONNS_PER_CLIENT"} {
 		t.Setenv(k, "")
 	}
 }
@@ -135,6 +136,10 @@ func TestLoadErrors(t *testing.T) {
 		"bad duration":     func(t *testing.T) { t.Setenv("TRAMONTANE_SHUTDOWN_TIMEOUT", "forever") },
 		"negative timeout": func(t *testing.T) { t.Setenv("TRAMONTANE_SHUTDOWN_TIMEOUT", "-1s") },
 		"bad log format":   func(t *testing.T) { t.Setenv("TRAMONTANE_LOG_FORMAT", "xml") },
+		"bad run lease":    func(t *testing.T) { t.Setenv("TRAMONTANE_RUN_LEASE", "soon") },
+		"tiny run lease":   func(t *testing.T) { t.Setenv("TRAMONTANE_RUN_LEASE", "10ms") },
+		"bad body timeout": func(t *testing.T) { t.Setenv("TRAMONTANE_BODY_IDLE_TIMEOUT", "-5s") },
+		"bad conn cap":     func(t *testing.T) { t.Setenv("TRAMONTANE_MAX_CONNS_PER_CLIENT", "many") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			clearEnv(t)
@@ -272,5 +277,30 @@ func TestUnknownTopLevelKey(t *testing.T) {
 	t.Setenv("TRAMONTANE_CONFIG", writeFile(t, all.String()))
 	if _, err := Load(nil); err != nil {
 		t.Fatalf("known keys refused: %v", err)
+	}
+}
+
+// TestReliabilitySettings: the reliability settings' defaults, and their
+// environment variables and config keys.
+func TestReliabilitySettings(t *testing.T) {
+	clearEnv(t)
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.RunLease != 20*time.Second || c.Engine.PingInterval != 10*time.Second || c.HTTP.BodyIdleTimeout != 20*time.Second ||
+		c.HTTP.BodyMinRate != 1<<10 || c.HTTP.MaxConnsPerClient != 512 {
+		t.Errorf("defaults: engine %+v, http %+v", c.Engine, c.HTTP)
+	}
+	t.Setenv("TRAMONTANE_CONFIG", writeFile(t, "engine: {run_lease: 30s, ping_interval: 5s}\nhttp: {body_idle_timeout: 7s, body_min_rate: 4KiB, max_conns_per_client: 3}\n"))
+	t.Setenv("TRAMONTANE_RUN_LEASE", "9s")
+	t.Setenv("TRAMONTANE_MAX_CONNS_PER_CLIENT", "0")
+	c, err = Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.RunLease != 9*time.Second || c.Engine.PingInterval != 5*time.Second || c.HTTP.BodyIdleTimeout != 7*time.Second ||
+		c.HTTP.BodyMinRate != 4<<10 || c.HTTP.MaxConnsPerClient != 0 {
+		t.Errorf("file and environment: engine %+v, http %+v", c.Engine, c.HTTP)
 	}
 }

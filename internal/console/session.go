@@ -15,8 +15,9 @@ import (
 )
 
 // session is a signed-in browser. It keeps the key's hash, never the key,
-// and is checked against the key store on every request, so a revoked key
-// ends its sessions at once.
+// and is checked through auth on every request, so a revoked key ends its
+// sessions: at once when revoked through this instance, within
+// auth.DefaultKeyCacheTTL when revoked elsewhere.
 type session struct {
 	id      string // the cookie's value
 	csrf    string

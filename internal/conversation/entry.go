@@ -73,7 +73,9 @@ type private struct {
 // Encode returns the stored form of e: its wire JSON plus the private
 // fields under "_tramontane".
 func Encode(e *Entry) ([]byte, error) {
-	b, err := json.Marshal(e)
+	// MarshalJSON's output is already compact: calling it directly saves
+	// json.Marshal's second pass over it (same bytes).
+	b, err := e.MarshalJSON()
 	if err != nil || e.ForModel == "" {
 		return b, err
 	}
@@ -212,17 +214,49 @@ func s(p *string) string {
 	return *p
 }
 
+// storedEntry is the shape Decode reads. Unlike wireEntry (which tells
+// absent keys from empty ones, for validating client input), its fields
+// are plain values: stored bodies were written by Encode, and a null or
+// absent key means the zero value either way. That saves an allocation per
+// field on every history load.
+type storedEntry struct {
+	Type               string          `json:"type"`
+	ID                 string          `json:"id"`
+	CreatedAt          time.Time       `json:"created_at"`
+	CompletedAt        *time.Time      `json:"completed_at"`
+	Role               string          `json:"role"`
+	Content            json.RawMessage `json:"content"`
+	Prefix             bool            `json:"prefix"`
+	AgentID            string          `json:"agent_id"`
+	Model              string          `json:"model"`
+	ToolCallID         string          `json:"tool_call_id"`
+	Name               string          `json:"name"`
+	Arguments          json.RawMessage `json:"arguments"`
+	ConfirmationStatus string          `json:"confirmation_status"`
+	Result             string          `json:"result"`
+	Info               json.RawMessage `json:"info"`
+	PreviousAgentID    string          `json:"previous_agent_id"`
+	PreviousAgentName  string          `json:"previous_agent_name"`
+	NextAgentID        string          `json:"next_agent_id"`
+	NextAgentName      string          `json:"next_agent_name"`
+	Private            private         `json:"_tramontane"`
+}
+
 // Decode parses a stored entry body.
 func Decode(body []byte) (*Entry, error) {
-	var w wireEntry
+	var w storedEntry
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, err
 	}
-	e := fromWire(&w)
-	if w.Private != nil {
-		e.ForModel = w.Private.ForModel
-	}
-	return &e, nil
+	return &Entry{
+		Type: w.Type, ID: w.ID, CreatedAt: w.CreatedAt, CompletedAt: w.CompletedAt, Role: w.Role,
+		Content: w.Content, Prefix: w.Prefix, AgentID: w.AgentID, Model: w.Model,
+		ToolCallID: w.ToolCallID, Name: w.Name, Arguments: argumentsText(w.Arguments),
+		ConfirmationStatus: w.ConfirmationStatus, Result: w.Result, Info: w.Info,
+		PreviousAgentID: w.PreviousAgentID, PreviousAgentName: w.PreviousAgentName,
+		NextAgentID: w.NextAgentID, NextAgentName: w.NextAgentName,
+		ForModel: w.Private.ForModel,
+	}, nil
 }
 
 func fromWire(w *wireEntry) Entry {

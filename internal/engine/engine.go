@@ -29,8 +29,9 @@ type Options struct {
 	// MaxRepeats stops a run when the model makes the same call (name and
 	// arguments) this many times (default 3).
 	MaxRepeats int
-	// RunLease is how long a run may hold a conversation before another
-	// may take it over (default 15 minutes); it is renewed while running.
+	// RunLease is how long a run's claim on its conversation lasts unless
+	// renewed (default 20s). A running run renews it every quarter lease,
+	// so a crashed server's conversations are free again within one lease.
 	RunLease time.Duration
 	// ToolTimeout bounds one connector execution (default 2 minutes).
 	ToolTimeout time.Duration
@@ -79,7 +80,7 @@ func New(s store.Store, agents *agent.Service, r Router, c Connectors, o Options
 		o.MaxRepeats = 3
 	}
 	if o.RunLease <= 0 {
-		o.RunLease = 15 * time.Minute
+		o.RunLease = 20 * time.Second
 	}
 	if o.ToolTimeout <= 0 {
 		o.ToolTimeout = 2 * time.Minute
@@ -147,6 +148,7 @@ type Prepared struct {
 	leased    bool
 	sourceID  string
 	skipModel bool
+	msgs      *msgState // the message builder's state for a prefix of history
 }
 
 // Release gives up the run lease of a prepared run that will not execute.
@@ -208,6 +210,9 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 	if len(inputs) == 0 {
 		return nil, apierr.Field("body.inputs", "missing", "inputs is required: a string or a list of entries")
 	}
+	if err := checkStartResults(inputs); err != nil {
+		return nil, err
+	}
 	if err := agent.ValidateCompletionArgs("body.completion_args", req.CompletionArgs); err != nil {
 		return nil, err
 	}
@@ -246,6 +251,9 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 		}
 		p.override = req.CompletionArgs
 	} else {
+		if err := agent.ValidateInstructions("body.instructions", req.Instructions); err != nil {
+			return nil, err
+		}
 		if err := agent.ValidateTools("body.tools", req.Tools); err != nil {
 			return nil, err
 		}
@@ -324,7 +332,7 @@ func (e *Engine) load(ctx context.Context, ws, id string, upToSeq int, version s
 			return nil, nil, nil, err
 		}
 		if upToSeq < 0 && len(history) == c.NextSeq {
-			e.cache.put(id, history)
+			e.cache.put(id, history, nil)
 		}
 	}
 	ac, err := e.currentActor(ctx, ws, c, history, version)

@@ -45,12 +45,13 @@ type Sink interface {
 	Emit(ev Event) error
 }
 
-// Announcer is implemented by sinks that can tell whether the client has
-// already received the conversation id (an SSE stream that has begun). A
-// new conversation whose run then fails keeps its inputs, so that the id
-// the client holds is not a 404.
+// Announcer is implemented by sinks that send the conversation id to the
+// client before the run ends (an SSE stream sends it in its first event).
+// For them a new conversation is committed with its inputs before the id
+// goes out, so that an id a client holds is never a 404, not even after a
+// crash.
 type Announcer interface {
-	Announced() bool
+	AnnouncesEarly() bool
 }
 
 type startedData struct {

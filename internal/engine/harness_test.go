@@ -48,6 +48,8 @@ type setup struct {
 	// gate holds upstream requests answering a call of "gated_tool" until
 	// the test calls tenv.openGate (or the request is canceled).
 	gate bool
+	// config, if set, adjusts the server's configuration.
+	config func(*config.Config)
 }
 
 type option func(*setup)
@@ -61,6 +63,8 @@ func breakStreamWithTools() option { return func(s *setup) { s.breakStreamWithTo
 func withUpstream(h http.Handler) option { return func(s *setup) { s.upstream = h } }
 
 func withGate() option { return func(s *setup) { s.gate = true } }
+
+func withConfig(f func(*config.Config)) option { return func(s *setup) { s.config = f } }
 
 // tenv is one wired server with two workspaces and a fake upstream.
 type tenv struct {
@@ -135,6 +139,9 @@ func newEnv(t *testing.T, script string, opts ...option) *tenv {
 	c := config.Defaults()
 	c.DataDir = t.TempDir()
 	c.Raw = []byte(raw.String())
+	if s.config != nil {
+		s.config(&c)
+	}
 	var logOut io.Writer = io.Discard
 	if os.Getenv("ENGINE_TEST_LOG") != "" {
 		logOut = os.Stderr

@@ -2,11 +2,9 @@ package engine
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/tramontane/tramontane/internal/agent"
-	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/model"
 )
 
@@ -105,11 +103,10 @@ func (r *run) tools() *toolSet {
 // request builds the model request from the history.
 func (r *run) request(upstream string) (*model.Request, *toolSet) {
 	ts := r.tools()
-	req := &model.Request{Model: upstream, Tools: ts.defs}
-	if r.actor.Instr != "" {
-		req.Messages = append(req.Messages, model.Message{Role: "system", Content: r.actor.Instr})
-	}
-	req.Messages = append(req.Messages, Messages(r.history)...)
+	// The conversation id lets the provider reuse the encoded history
+	// (model.Request.CacheKey); r.messages never changes a slice it
+	// handed out.
+	req := &model.Request{Model: upstream, Tools: ts.defs, CacheKey: r.conv.ID, Messages: r.messages()}
 	applyArgs(req, r.actor.Args)
 	applyArgs(req, r.override)
 	if len(req.Tools) == 0 {
@@ -154,82 +151,6 @@ func applyArgs(req *model.Request, a *agent.CompletionArgs) {
 			_ = json.Unmarshal(a.Stop, &req.Stop)
 		}
 	}
-}
-
-// Messages turns entries into model messages. Calls made in one model turn
-// become one assistant message with tool calls, each followed by its
-// result; built-in executions and handoffs are replayed the same way.
-func Messages(history []conversation.Entry) []model.Message {
-	var out []model.Message
-	// lastAssistant returns the assistant message that calls may attach to:
-	// the last message, if it is an assistant turn not yet answered.
-	attach := func() *model.Message {
-		if n := len(out); n > 0 && out[n-1].Role == "assistant" {
-			return &out[n-1]
-		}
-		out = append(out, model.Message{Role: "assistant"})
-		return &out[len(out)-1]
-	}
-	names := map[string]string{}
-	var deferred []model.Message // results of calls answered inline
-	flush := func() {
-		out = append(out, deferred...)
-		deferred = nil
-	}
-	for i := range history {
-		h := &history[i]
-		switch h.Type {
-		case conversation.MessageInput:
-			flush()
-			m := model.Message{Role: h.Role, Content: conversation.TextOf(h.Content), Prefix: h.Prefix}
-			for _, u := range conversation.ImagesOf(h.Content) {
-				m.Parts = append(m.Parts, model.Part{Type: "image_url", ImageURL: u})
-			}
-			out = append(out, m)
-		case conversation.MessageOutput:
-			flush()
-			out = append(out, model.Message{Role: "assistant", Content: conversation.TextOf(h.Content)})
-		case conversation.FunctionCall:
-			if h.ConfirmationStatus == conversation.ConfirmPending || isBuiltinConfirmed(h) {
-				continue
-			}
-			if len(deferred) > 0 && h.ConfirmationStatus != conversation.ConfirmDenied {
-				flush()
-			}
-			m := attach()
-			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ToolCallID, Name: h.Name, Arguments: orEmpty(h.Arguments)})
-			names[h.ToolCallID] = h.Name
-			if h.ConfirmationStatus == conversation.ConfirmDenied {
-				deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ToolCallID, Name: h.Name, Content: "The user denied this call; it was not run."})
-			}
-		case conversation.FunctionResult:
-			out = append(out, deferred...)
-			deferred = nil
-			out = append(out, model.Message{Role: "tool", ToolCallID: h.ToolCallID, Name: names[h.ToolCallID], Content: h.Result})
-		case conversation.ToolExecution:
-			if len(deferred) > 0 {
-				flush()
-			}
-			m := attach()
-			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ID, Name: h.Name, Arguments: orEmpty(h.Arguments)})
-			content := h.ForModel
-			if content == "" {
-				content = string(h.Info)
-			}
-			deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ID, Name: h.Name, Content: content})
-		case conversation.AgentHandoff:
-			if len(deferred) > 0 {
-				flush()
-			}
-			m := attach()
-			name := model.HandoffToolName(h.NextAgentName)
-			m.ToolCalls = append(m.ToolCalls, model.ToolCall{ID: h.ID, Name: name, Arguments: "{}"})
-			deferred = append(deferred, model.Message{Role: "tool", ToolCallID: h.ID, Name: name,
-				Content: fmt.Sprintf("Transferred from %s to %s. You are now %s; continue the conversation.", h.PreviousAgentName, h.NextAgentName, h.NextAgentName)})
-		}
-	}
-	flush()
-	return out
 }
 
 func orEmpty(args string) string {

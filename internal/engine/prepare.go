@@ -91,6 +91,7 @@ func (e *Engine) PrepareAppend(ctx context.Context, ws, id string, req *conversa
 		return nil, err
 	}
 	p.conv, p.actor = c, ac
+	p.msgs = e.cache.state(id)
 	if err := checkAgainstPending(pendingOf(history), inputs, req.ToolConfirmations); err != nil {
 		return nil, err
 	}
@@ -156,6 +157,26 @@ func checkAgainstPending(pd pending, inputs []conversation.Entry, confirms []con
 	}
 	if len(pd.confirms) > 0 && len(confirms) < len(pd.confirms) && hasMessage {
 		return apierr.New(apierr.Conflict, "the conversation is waiting for tool confirmations (%s); send tool_confirmations first", ids(pd.confirms))
+	}
+	return nil
+}
+
+// checkStartResults checks that every function.result of a new
+// conversation's inputs answers a function.call given before it in the
+// same inputs (there is no other history to answer).
+func checkStartResults(inputs []conversation.Entry) error {
+	open := map[string]bool{}
+	for i, in := range inputs {
+		switch in.Type {
+		case conversation.FunctionCall:
+			open[in.ToolCallID] = true
+		case conversation.FunctionResult:
+			if !open[in.ToolCallID] {
+				return apierr.Field(fmt.Sprintf("body.inputs.%d.tool_call_id", i), "value_error",
+					"no function call %q is waiting for a result (a new conversation has only the calls given in its inputs)", in.ToolCallID)
+			}
+			delete(open, in.ToolCallID)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -46,7 +47,17 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 		p.e.local.tryLock(p.conv.ID) // a new id: nobody else can hold it
 		p.leased = true
 	}
-	if p.leased && p.e.local == nil {
+	if p.isNew && p.persist && r.announcesEarly() {
+		// The started event tells the client the id: commit the
+		// conversation and its inputs first, so that the id survives a
+		// failure or a crash of this server.
+		if err := r.flush(); err != nil {
+			return err
+		}
+	}
+	if p.e.local == nil && (p.leased || p.persist) {
+		// Appends (store=false ones included) hold a lease already; a new
+		// conversation's lease starts with its row.
 		stop := r.renewLease()
 		defer stop()
 	}
@@ -65,17 +76,26 @@ func (p *Prepared) Execute(ctx context.Context, sink Sink) (err error) {
 		return r.fail(err)
 	}
 	if r.persist {
-		r.e.cache.put(p.conv.ID, r.history)
+		r.e.cache.put(p.conv.ID, r.history, r.msgs)
 	}
 	r.finishUsage()
 	return r.emit(Event{Type: ResponseDone, Data: doneData{Type: ResponseDone, CreatedAt: p.e.now(), Usage: r.usage}})
 }
 
-// renewLease extends the run lease while the run lasts.
+// renewLease extends the run lease while the run lasts: every quarter of
+// the lease, so that a lease outlives a few missed renewals but a crashed
+// server's conversations are free again within one lease. A new
+// conversation not yet written has no row to renew; its lease is set when
+// it is created.
 func (r *run) renewLease() func() {
 	done := make(chan struct{})
+	owner := r.owner
+	if owner == "" {
+		owner = "run_" + r.conv.ID
+		r.owner = owner
+	}
 	go func() {
-		t := time.NewTicker(r.e.opts.RunLease / 3)
+		t := time.NewTicker(r.e.opts.RunLease / 4)
 		defer t.Stop()
 		for {
 			select {
@@ -83,12 +103,22 @@ func (r *run) renewLease() func() {
 				return
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				_ = r.e.store.ClaimRun(ctx, r.ws, r.conv.ID, r.owner, r.e.now().Add(r.e.opts.RunLease))
+				err := r.e.store.ClaimRun(ctx, r.ws, r.conv.ID, owner, r.e.now().Add(r.e.opts.RunLease))
 				cancel()
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					r.e.log.Warn("renewing a run lease", "conversation_id", r.conv.ID, "error", err)
+				}
 			}
 		}
 	}()
 	return func() { close(done) }
+}
+
+// announcesEarly reports whether the sink sends the conversation id before
+// the run ends (a stream).
+func (r *run) announcesEarly() bool {
+	a, ok := r.sink.(Announcer)
+	return ok && a.AnnouncesEarly()
 }
 
 func (r *run) emit(ev Event) error {
@@ -106,20 +136,10 @@ func (r *run) fail(err error) error {
 	if !r.isNew || !r.persist {
 		return err
 	}
-	announced := false
-	if a, ok := r.sink.(Announcer); ok {
-		announced = a.Announced()
-	}
-	switch {
-	case announced && !r.created:
-		// The client was told the conversation id (a stream had begun):
-		// store the inputs so that the conversation it knows of exists.
-		if ferr := r.flush(); ferr != nil {
-			r.e.log.Warn("storing the inputs of a failed run", "conversation_id", r.conv.ID, "error", ferr)
-		}
-	case !announced && r.created:
-		// A plain (non-streaming) start fails without telling the client
-		// any id: leave no orphan conversation behind.
+	// A stream committed the conversation before announcing its id, and
+	// keeps it. A plain (non-streaming) start fails without telling the
+	// client any id: leave no orphan conversation behind.
+	if !r.announcesEarly() && r.created {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 5*time.Second)
 		defer cancel()
 		if derr := r.e.store.DeleteConversation(ctx, r.ws, r.conv.ID); derr != nil {
@@ -247,6 +267,10 @@ func (r *run) step() (bool, error) {
 	out, err := r.consume(stream, tools, start, prov.Name())
 	if err != nil {
 		return false, err
+	}
+	if out.msg == nil && len(out.calls) == 0 {
+		// Nothing to record and nothing to run: not an answer.
+		return false, apierr.New(apierr.Upstream, "upstream %s answered with neither a message nor a tool call", prov.Name())
 	}
 	return r.handle(out, tools)
 }

@@ -191,3 +191,23 @@ func eventNames(events []sseEvent) []string {
 	}
 	return out
 }
+
+// streamError posts a streaming request that must fail: a 200 stream that
+// starts with conversation.response.started (the id is announced at once)
+// and ends with conversation.response.error carrying code. It returns the
+// announced conversation id.
+func (e *tenv) streamError(path, body string, code int) string {
+	e.t.Helper()
+	events := e.stream(path, body)
+	last := events[len(events)-1]
+	if last.Name != "conversation.response.error" {
+		e.t.Fatalf("POST %s: last event = %s %s, want conversation.response.error", path, last.Name, last.Raw)
+	}
+	if got, _ := last.Data["code"].(float64); int(got) != code {
+		e.t.Errorf("POST %s: error code = %v, want %d (%s)", path, last.Data["code"], code, last.Raw)
+	}
+	if msg := last.str("message"); msg == "" {
+		e.t.Errorf("POST %s: error event without a message", path)
+	}
+	return events[0].str("conversation_id")
+}

@@ -59,16 +59,17 @@ func TestUpstreamPersistent500(t *testing.T) {
 
 	// The rest without retries, to keep the test quick.
 	e = newEnv(t, errorScript, providerYAML("max_retries: 0"))
-	// Before any output of a stream, the failure is a plain JSON error.
-	e.call("POST", "/v1/conversations", `{"model":"m1","inputs":"broken","stream":true}`, 502)
-	if ids := e.listIDs(); len(ids) != 0 {
-		t.Errorf("a failed streaming start stored conversations: %v", ids)
-	}
+	// A stream announces its id at once, so a failed streaming start keeps
+	// the conversation with its input: the id the client saw is not a 404.
+	id := e.streamError("/v1/conversations", `{"model":"m1","inputs":"broken","stream":true}`, 502)
+	hist, _ := e.history(id)
+	wantTypes(t, "failed streaming start", hist, "message.input")
+	e.appendTo(id, `{"inputs":"fine now","stream":false}`)
 
 	cr := e.start(`{"model":"m1","inputs":"hello","stream":false}`)
 	_, before := e.history(cr.ConversationID)
 	e.call("POST", "/v1/conversations/"+cr.ConversationID, `{"inputs":"broken","stream":false}`, 502)
-	e.call("POST", "/v1/conversations/"+cr.ConversationID, `{"inputs":"broken","stream":true}`, 502)
+	e.streamError("/v1/conversations/"+cr.ConversationID, `{"inputs":"broken","stream":true}`, 502)
 	if _, after := e.history(cr.ConversationID); len(after) != len(before) {
 		t.Errorf("failed appends added entries: %d → %d", len(before), len(after))
 	}
@@ -77,17 +78,17 @@ func TestUpstreamPersistent500(t *testing.T) {
 
 func TestUpstream429(t *testing.T) {
 	e := newEnv(t, errorScript)
-	for _, stream := range []string{"false", "true"} {
-		r := e.call("POST", "/v1/conversations", `{"model":"m1","inputs":"busy","stream":`+stream+`}`, 429)
-		if got := r.Header.Get("Retry-After"); got != "30" {
-			t.Errorf("Retry-After = %q, want 30", got)
-		}
-	}
-	if n := len(e.chats()); n != 2 {
-		t.Errorf("%d upstream requests, want 2 (a Retry-After over the cap is not waited for)", n)
+	r := e.call("POST", "/v1/conversations", `{"model":"m1","inputs":"busy","stream":false}`, 429)
+	if got := r.Header.Get("Retry-After"); got != "30" {
+		t.Errorf("Retry-After = %q, want 30", got)
 	}
 	if ids := e.listIDs(); len(ids) != 0 {
-		t.Errorf("rate-limited starts stored conversations: %v", ids)
+		t.Errorf("a rate-limited plain start stored conversations: %v", ids)
+	}
+	// A stream has sent its headers already: the 429 is its error event.
+	e.streamError("/v1/conversations", `{"model":"m1","inputs":"busy","stream":true}`, 429)
+	if n := len(e.chats()); n != 2 {
+		t.Errorf("%d upstream requests, want 2 (a Retry-After over the cap is not waited for)", n)
 	}
 }
 
@@ -98,7 +99,7 @@ func TestUpstreamTimeout(t *testing.T) {
 		t.Errorf("504 body = %s", r.Body)
 	}
 	cr := e.start(`{"model":"m1","inputs":"quick","stream":false}`)
-	e.call("POST", "/v1/conversations/"+cr.ConversationID, `{"inputs":"slow","stream":true}`, 504)
+	e.streamError("/v1/conversations/"+cr.ConversationID, `{"inputs":"slow","stream":true}`, 504)
 	hist, _ := e.history(cr.ConversationID)
 	wantTypes(t, "history", hist, "message.input", "message.output")
 	e.appendTo(cr.ConversationID, `{"inputs":"quick again","stream":false}`)

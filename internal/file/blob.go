@@ -12,3 +12,7 @@ type PutResult = blob.PutResult
 
 // ErrTooLarge is returned when content exceeds the size limit.
 var ErrTooLarge = blob.ErrTooLarge
+
+// TempGrace is how long a partial upload of the local blob store may go
+// unmodified before a sweep removes it (see blob.Local.SweepTemp).
+const TempGrace = blob.TempGrace

@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/config"
 )
 
 type obj = map[string]any
@@ -48,10 +51,10 @@ func TestAgentCreate(t *testing.T) {
 						"parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},
 					{"type":"web_search"},{"type":"web_search_premium"},{"type":"code_interpreter"},
 					{"type":"image_generation","tool_configuration":{"requires_confirmation":["image_generation"]}},
-					{"type":"document_library","library_ids":["lib1"]},
+					{"type":"document_library","library_ids":["{LA}"]},
 					{"type":"connector","connector_id":"c1","authorization":{"type":"api-key","value":"s"}}]}`,
 			Status: 200,
-			Contains: []string{`"handoffs":["{A}"]`, `"library_ids":["lib1"]`, `"tool_choice":"any"`,
+			Contains: []string{`"handoffs":["{A}"]`, `"library_ids":["{LA}"]`, `"tool_choice":"any"`,
 				`"version_message":"v0"`, `"block_on_error":true`, `"metadata":{"k":"v","n":1}`, `"connector_id":"c1"`},
 			Check: func(t *testing.T, e *env, rec *httptest.ResponseRecorder) {
 				if n := len(decode[obj](t, rec)["tools"].([]any)); n != 7 {
@@ -107,6 +110,41 @@ func TestAgentCreate(t *testing.T) {
 			Status: 422, ErrLoc: []any{"body", "tools", 1, "function", "name"}},
 		{Name: "document_library without ids", Method: "POST", URL: "/v1/agents", NoSeed: true,
 			Body: `{"model":"m1","name":"n","tools":[{"type":"document_library"}]}`, Status: 422, ErrLoc: []any{"body", "tools", 0, "library_ids"}},
+		{Name: "document_library with an unknown library", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Body:   `{"model":"m1","name":"n","tools":[{"type":"document_library","library_ids":["6f0c5a52-1f1e-4c7e-9a59-3a1f6f0c5a52"]}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "library_ids", 0}, Contains: []string{"does not exist or is not shared"}},
+		{Name: "document_library with a made-up id", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Body:   `{"model":"m1","name":"n","tools":[{"type":"document_library","library_ids":["../../etc/passwd"]}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "library_ids", 0}},
+		{Name: "document_library with another workspace's library", Method: "POST", URL: "/v1/agents",
+			Body:   `{"model":"m1","name":"n","tools":[{"type":"document_library","library_ids":["{LA}","{LB}"]}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "library_ids", 1}, NotContains: []string{"beta-lib"}},
+		{Name: "document_library update with another workspace's library", Method: "PATCH", URL: "/v1/agents/{A}",
+			Body:   `{"tools":[{"type":"document_library","library_ids":["{LB}"]}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "library_ids", 0}},
+		{Name: "document_library with a library shared with the workspace", Method: "POST", URL: "/v1/agents",
+			Setup: func(t testing.TB, e *env) {
+				fixtures(t, e)
+				e.call("PUT", "/v1/libraries/"+e.vars["LB"]+"/share", asB,
+					`{"level":"Viewer","share_with_uuid":"`+e.wsA+`","share_with_type":"Workspace"}`, 200)
+			},
+			Body: `{"model":"m1","name":"n","tools":[{"type":"document_library","library_ids":["{LB}"]}]}`, Status: 200},
+		{Name: "instructions over the limit", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Config: func(c *config.Config) { c.MaxBodyBytes = 1 << 20 },
+			Body:   `{"model":"m1","name":"n","instructions":"` + strings.Repeat("x", agent.MaxInstructionsBytes+1) + `"}`,
+			Status: 422, ErrLoc: []any{"body", "instructions"}, Contains: []string{"max_instructions_bytes"}},
+		{Name: "schema nested too deep", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Body: `{"model":"m1","name":"n","tools":[{"type":"function","function":{"name":"f","parameters":` +
+				strings.Repeat(`{"items":`, 1000) + `{}` + strings.Repeat(`}`, 1000) + `}}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "function", "parameters"}, Contains: []string{"max_schema_depth"}},
+		{Name: "schema too large", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Config: func(c *config.Config) { c.MaxBodyBytes = 1 << 20 },
+			Body: `{"model":"m1","name":"n","tools":[{"type":"function","function":{"name":"f","parameters":{"description":"` +
+				strings.Repeat("d", agent.MaxSchemaBytes) + `"}}}]}`,
+			Status: 422, ErrLoc: []any{"body", "tools", 0, "function", "parameters"}, Contains: []string{"max_schema_bytes"}},
+		{Name: "too many tools", Method: "POST", URL: "/v1/agents", NoSeed: true,
+			Body:   `{"model":"m1","name":"n","tools":[` + strings.TrimSuffix(strings.Repeat(`{"type":"web_search"},`, agent.MaxTools+1), ",") + `]}`,
+			Status: 422, ErrLoc: []any{"body", "tools"}, Contains: []string{"max_tools"}},
 		{Name: "connector with bad authorization", Method: "POST", URL: "/v1/agents", NoSeed: true,
 			Body: `{"model":"m1","name":"n","tools":[{"type":"connector","connector_id":"c","authorization":{"type":"basic"}}]}`, Status: 422,
 			ErrLoc: []any{"body", "tools", 0, "authorization"}},

@@ -95,7 +95,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, p *engine.Prepa
 		}
 	}()
 	if stream {
-		sink := newSSESink(w)
+		sink := newSSESink(w, s.StreamPing)
+		defer sink.stopPinger()
 		sink.onEvent = func(ev engine.Event) { _ = col.Emit(ev) }
 		err := p.Execute(r.Context(), sink)
 		runErr = err

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -38,10 +37,6 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 		if key != "" {
 			s.Files.Discard(r.Context(), key)
 		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = apierr.New(apierr.TooLarge, "file is larger than the %s limit", fmtLimit(s.Files.MaxSize()))
-		}
 		writeError(w, r, err)
 	}
 	for {
@@ -50,7 +45,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			fail(apierr.Wrap(apierr.Invalid, err, "malformed multipart body"))
+			fail(uploadError(err, s.Files.MaxSize()))
 			return
 		}
 		switch part.FormName() {
@@ -63,13 +58,13 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 			meta.ContentType = part.Header.Get("Content-Type")
 			key, res, err = s.Files.StoreContent(r.Context(), part)
 			if err != nil {
-				fail(err)
+				fail(uploadError(err, s.Files.MaxSize()))
 				return
 			}
 		case "purpose", "visibility", "expiry":
 			b, err := io.ReadAll(io.LimitReader(part, 1024))
 			if err != nil {
-				fail(apierr.Wrap(apierr.Invalid, err, "malformed multipart body"))
+				fail(uploadError(err, s.Files.MaxSize()))
 				return
 			}
 			v := strings.TrimSpace(string(b))

@@ -254,6 +254,7 @@ func multipartBody(t testing.TB, filename string, content []byte, fields map[str
 //	{A}   an agent of alpha with versions 0 and 1 (1 active), alias "prod" -> 0
 //	{B}   an agent of beta
 //	{FA}  a .jsonl file of alpha;  {FB} a file of beta
+//	{LA}  a library of alpha;      {LB} a library of beta
 func fixtures(t testing.TB, e *env) {
 	t.Helper()
 	e.vars["A"] = e.createAgent(asA, `{"model":"m1","name":"alpha-agent","instructions":"be brief","version_message":"first","metadata":{"team":"red"}}`)
@@ -262,6 +263,8 @@ func fixtures(t testing.TB, e *env) {
 	e.vars["B"] = e.createAgent(asB, `{"model":"m1","name":"beta-agent"}`)
 	e.vars["FA"] = e.uploadID(asA, "train.jsonl", []byte("{\"a\":1}\n{\"a\":2}\n"), map[string]string{"purpose": "fine-tune"})
 	e.vars["FB"] = e.uploadID(asB, "b.txt", []byte("beta"), nil)
+	e.vars["LA"] = e.callJSON("POST", "/v1/libraries", asA, `{"name":"alpha-lib"}`, 201).(map[string]any)["id"].(string)
+	e.vars["LB"] = e.callJSON("POST", "/v1/libraries", asB, `{"name":"beta-lib"}`, 201).(map[string]any)["id"].(string)
 }
 
 // scenario is one request and its expectations.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"mime"
@@ -349,13 +348,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				err = apierr.New(apierr.TooLarge, "file is larger than the %s limit", fmtLimit(svc.MaxUploadBytes()))
-			} else {
-				err = apierr.Wrap(apierr.Invalid, err, "malformed multipart body")
-			}
-			writeError(w, r, err)
+			writeError(w, r, uploadError(err, svc.MaxUploadBytes()))
 			return
 		}
 		if part.FormName() != "file" || doc != nil {
@@ -366,11 +359,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) {
 		doc, err = svc.Upload(r.Context(), ws(r), libID, part.FileName(), part.Header.Get("Content-Type"), part)
 		part.Close()
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				err = apierr.New(apierr.TooLarge, "file is larger than the %s limit", fmtLimit(svc.MaxUploadBytes()))
-			}
-			writeError(w, r, err)
+			writeError(w, r, uploadError(err, svc.MaxUploadBytes()))
 			return
 		}
 	}

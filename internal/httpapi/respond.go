@@ -59,6 +59,10 @@ func decodeJSON(r *http.Request, v any) error {
 		if errors.As(err, &mbe) {
 			return apierr.New(apierr.TooLarge, "request body is larger than the %d-byte limit", mbe.Limit)
 		}
+		var ae *apierr.Error
+		if errors.As(err, &ae) {
+			return ae // the body guard's 400 or 408
+		}
 		return apierr.Wrap(apierr.Invalid, err, "cannot read the request body")
 	}
 	return decodeBytes(body, v)

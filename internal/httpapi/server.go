@@ -61,6 +61,15 @@ type Deps struct {
 	Limiter *ratelimit.Limiter
 	// Metrics collects Prometheus metrics (nil: none).
 	Metrics *metrics.Metrics
+	// StreamPing is how long a stream may stay quiet before it gets a
+	// keep-alive comment (default 10s).
+	StreamPing time.Duration
+	// BodyIdleTimeout ends a request whose body sends no byte for this
+	// long (default DefaultBodyIdleTimeout); BodyMinRate is the average
+	// rate in bytes per second a body must keep after a grace period
+	// (default DefaultBodyMinRate; negative: no rate rule).
+	BodyIdleTimeout time.Duration
+	BodyMinRate     int64
 	// MaxBodyBytes bounds JSON request bodies.
 	MaxBodyBytes int64
 	// PublicURL, when set, is the base of signed URLs; else the request's
@@ -89,8 +98,21 @@ type UsageRecorder interface {
 // Server is the HTTP API.
 type Server struct {
 	Deps
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	routes []RouteInfo
 }
+
+// RouteInfo describes one registered route.
+type RouteInfo struct {
+	// Pattern is the ServeMux pattern: "METHOD /path/{wildcard}".
+	Pattern string
+	// Public routes skip authentication (health, metrics, signed links).
+	Public bool
+}
+
+// Routes lists every registered route, in registration order (the
+// isolation sweep walks it, so a new route cannot escape its checks).
+func (s *Server) Routes() []RouteInfo { return append([]RouteInfo(nil), s.routes...) }
 
 // New builds the API's handler.
 func New(d Deps) *Server {
@@ -100,8 +122,14 @@ func New(d Deps) *Server {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.BodyIdleTimeout <= 0 {
+		d.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if d.BodyMinRate == 0 {
+		d.BodyMinRate = DefaultBodyMinRate
+	}
 	s := &Server{Deps: d, mux: http.NewServeMux()}
-	s.routes()
+	s.register()
 	return s
 }
 
@@ -111,7 +139,7 @@ type route struct {
 	public  bool
 }
 
-func (s *Server) routes() {
+func (s *Server) register() {
 	rs := []route{
 		{pattern: "GET /healthz", h: s.health, public: true},
 		{pattern: "GET /metrics", h: s.metrics, public: true},
@@ -193,6 +221,7 @@ func (s *Server) Handle(pattern string, h http.Handler, public bool) {
 		h = s.authenticate(s.Limiter.Middleware(principalLimits, writeError)(h))
 	}
 	s.mux.Handle(pattern, h)
+	s.routes = append(s.routes, RouteInfo{Pattern: pattern, Public: public})
 }
 
 // principalLimits tells the rate limiter who a request is.
@@ -234,8 +263,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(r, rw, id, li, time.Since(start))
 	}()
-	if r.Body != nil && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
+	if r.Body != nil && r.Body != http.NoBody {
+		g := newBodyGuard(w, r.Body, s.BodyIdleTimeout, s.BodyMinRate)
+		defer g.abandon()
+		r.Body = g
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			r.Body = http.MaxBytesReader(rw, r.Body, s.MaxBodyBytes)
+		}
 	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/apierr"
@@ -11,35 +13,45 @@ import (
 )
 
 // sseSink writes engine events as Server-Sent Events: an "event:" line, one
-// "data:" line of JSON and a blank line, flushed per event. The started
-// event is held back until the run produces something, so that a failure
-// before any output (an upstream error on the first call) can still be a
-// plain JSON error with its proper status.
+// "data:" line of JSON and a blank line, flushed per event. The headers and
+// conversation.response.started go out at once, before the first model
+// call, and a ": ping" comment follows whenever the stream has been quiet
+// for the ping interval (a slow or hanging upstream never leaves a client
+// without a byte). An error after that point, the first model call's
+// included, is a conversation.response.error event.
 type sseSink struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
-	held    *engine.Event
-	wrote   bool
-	failed  error
+	ping    time.Duration
 	onEvent func(engine.Event)
+
+	mu       sync.Mutex // guards the writer between the run and the pinger
+	wrote    bool
+	failed   error
+	lastSend time.Time
+	stop     chan struct{}
+	buf      bytes.Buffer  // the event being written
+	enc      *json.Encoder // writes into buf
 }
 
-func newSSESink(w http.ResponseWriter) *sseSink {
-	return &sseSink{w: w, rc: http.NewResponseController(w)}
+func newSSESink(w http.ResponseWriter, ping time.Duration) *sseSink {
+	if ping <= 0 {
+		ping = 10 * time.Second
+	}
+	return &sseSink{w: w, rc: http.NewResponseController(w), ping: ping}
 }
 
 // Emit writes one event.
 func (s *sseSink) Emit(ev engine.Event) error {
-	if s.failed != nil {
-		return s.failed
-	}
 	if s.onEvent != nil {
 		s.onEvent(ev)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed != nil {
+		return s.failed
+	}
 	switch ev.Type {
-	case engine.ResponseStarted:
-		s.held = &ev
-		return nil
 	case engine.EntryDone:
 		return nil
 	case engine.Ping:
@@ -50,19 +62,15 @@ func (s *sseSink) Emit(ev engine.Event) error {
 	}
 	if !s.wrote {
 		s.start()
-		if s.held != nil {
-			if err := s.event(*s.held); err != nil {
-				return err
-			}
-		}
 	}
 	return s.event(ev)
 }
 
-// Announced reports whether the stream has begun, and with it the
-// conversation id reached the client (engine.Announcer).
-func (s *sseSink) Announced() bool { return s.wrote }
+// AnnouncesEarly reports that the conversation id reaches the client in
+// the first event, before the run ends (engine.Announcer).
+func (s *sseSink) AnnouncesEarly() bool { return true }
 
+// start sends the headers and starts the pinger. Called with mu held.
 func (s *sseSink) start() {
 	h := s.w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -71,23 +79,60 @@ func (s *sseSink) start() {
 	h.Set("X-Accel-Buffering", "no")
 	s.w.WriteHeader(http.StatusOK)
 	s.wrote = true
+	s.stop = make(chan struct{})
+	go s.pinger(s.stop)
 }
 
+// pinger writes a keep-alive comment whenever nothing was sent for a ping
+// interval, until stopped.
+func (s *sseSink) pinger(stop chan struct{}) {
+	t := time.NewTicker(s.ping / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if s.failed == nil && time.Since(s.lastSend) >= s.ping {
+				_ = s.write([]byte(": ping\n\n"))
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// stopPinger stops the keep-alives; safe to call more than once.
+func (s *sseSink) stopPinger() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+}
+
+// event frames one event into the sink's reused buffer. json.Encoder
+// writes what json.Marshal returns plus a newline, the first of the two
+// that end an event. Called with mu held.
 func (s *sseSink) event(ev engine.Event) error {
-	data, err := json.Marshal(ev.Data)
-	if err != nil {
+	s.buf.Reset()
+	s.buf.WriteString("event: ")
+	s.buf.WriteString(ev.Type)
+	s.buf.WriteString("\ndata: ")
+	if s.enc == nil {
+		s.enc = json.NewEncoder(&s.buf)
+	}
+	if err := s.enc.Encode(ev.Data); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, len(data)+len(ev.Type)+16)
-	buf = append(buf, "event: "...)
-	buf = append(buf, ev.Type...)
-	buf = append(buf, "\ndata: "...)
-	buf = append(buf, data...)
-	buf = append(buf, "\n\n"...)
-	return s.write(buf)
+	s.buf.WriteByte('\n')
+	return s.write(s.buf.Bytes())
 }
 
+// write sends and flushes b. Called with mu held.
 func (s *sseSink) write(b []byte) error {
+	s.lastSend = time.Now()
 	_ = s.rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	if _, err := s.w.Write(b); err != nil {
 		s.failed = err
@@ -104,6 +149,9 @@ func (s *sseSink) write(b []byte) error {
 // run succeeded, a conversation.response.error event when the stream had
 // begun, else false so that the caller sends a plain error response.
 func (s *sseSink) finish(err error) (handled bool) {
+	s.stopPinger()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err == nil {
 		return true
 	}

@@ -67,6 +67,9 @@ type ProviderConfig struct {
 	Script string `yaml:"script,omitempty" json:"script,omitempty"`
 	// Timeout bounds one call, streaming included ("90s", or seconds).
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// IdleTimeout fails a call when the upstream sends no byte for this
+	// long, before its headers or mid-stream (default 60s).
+	IdleTimeout Duration `yaml:"idle_timeout,omitempty" json:"idle_timeout,omitempty"`
 	// MaxRetries is the number of retries after the first attempt (nil:
 	// 2; at most 2).
 	MaxRetries *int `yaml:"max_retries,omitempty" json:"max_retries,omitempty"`
@@ -242,6 +245,9 @@ func (c *Config) Validate() error {
 		}
 		if p.MaxRetries != nil && (*p.MaxRetries < 0 || *p.MaxRetries > 2) {
 			return fmt.Errorf("provider %q: max_retries must be between 0 and 2", p.Name)
+		}
+		if p.IdleTimeout < 0 {
+			return fmt.Errorf("provider %q: idle_timeout must not be negative", p.Name)
 		}
 		if p.Timeout < 0 {
 			return fmt.Errorf("provider %q: timeout must not be negative", p.Name)

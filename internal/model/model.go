@@ -130,6 +130,13 @@ type Request struct {
 	Stop              []string
 	ResponseFormat    json.RawMessage // raw JSON object, passed through
 	ParallelToolCalls *bool
+	// CacheKey, when set, names a sequence of requests whose messages
+	// grow by appending (a conversation). A provider may keep the encoded
+	// messages of the last request with that key and reuse those that are
+	// unchanged; the request sent is the same either way. With a key,
+	// the provider may keep Messages after the call: the caller must not
+	// modify those messages in place afterwards (appending is fine).
+	CacheKey string
 }
 
 // Usage counts tokens for one call.

@@ -10,7 +10,7 @@
 
 import { describe, test } from "node:test";
 
-import { URL_BASE, createAgent, otherClient } from "../lib/helpers.mjs";
+import { URL_BASE, createAgent, expectStatus, otherClient } from "../lib/helpers.mjs";
 import {
   MODEL,
   assert,
@@ -215,26 +215,23 @@ describe("document_library connector", () => {
     assert.deepEqual(got.body, pdf);
   });
 
-  test("sharing: another workspace's agent searches a library only while it is shared", async () => {
+  test("sharing: another workspace names a library in an agent only once shared, and searches it only while shared", async () => {
     const { lib, fx, docs } = await libraryWithDocs(c);
     const otherWs = await otherWorkspaceId();
-    const agent = await createAgent(other, { tools: [docTool(lib.id)] });
     const query = `${fx.tokens.txt} mistral`;
-    const run = async () =>
-      assertResponse(await other.beta.conversations.start({ agentId: agent.id, inputs: citeInput(query).input }));
 
-    // Not shared: the tool fails ("not found"), the run goes on.
-    let res = await run();
-    assert.deepEqual(res.outputs.map((o) => o.type), ["tool.execution", "message.output"]);
-    assert.equal(typeof res.outputs[0].info.error, "string", JSON.stringify(res.outputs[0].info));
-    assert.equal(textOf(last(res).content), "conf-doclib: the libraries could not be searched.");
+    // Not shared: another workspace cannot even name it in an agent.
+    await expectStatus(createAgent(other, { tools: [docTool(lib.id)] }), 422);
 
     // Shared as Viewer: searchable, cited like the owner's own documents.
     await c.beta.libraries.accesses.updateOrCreate({
       libraryId: lib.id,
       sharingRequest: { level: "Viewer", shareWithUuid: otherWs, shareWithType: "Workspace" },
     });
-    res = await run();
+    const agent = await createAgent(other, { tools: [docTool(lib.id)] });
+    const run = async () =>
+      assertResponse(await other.beta.conversations.start({ agentId: agent.id, inputs: citeInput(query).input }));
+    let res = await run();
     assertInfo(res.outputs[0].info, query);
     assert.equal(res.outputs[0].info.results[0].document_id, docs.txt.id);
     const [ref] = chunksOf(last(res).content, "tool_reference");

@@ -168,9 +168,17 @@ describe("streaming", () => {
     await expectStatus(c.beta.conversations.startStream({ agentId: a.id, model: MODEL, inputs: "x" }), 422);
   });
 
-  test("an upstream rate limit before any output is a 429", async () => {
-    const err = await expectStatus(c.beta.conversations.startStream({ model: MODEL, inputs: "conf-ratelimit stream" }), 429);
-    assert.ok(err.headers?.get?.("retry-after") ?? true);
+  test("an upstream rate limit on a stream is a conversation.response.error with code 429", async () => {
+    // Headers and started go out before the first model call, so the
+    // conversation exists (with its input) and the 429 is an error event.
+    const events = await collect(await c.beta.conversations.startStream({ model: MODEL, inputs: "conf-ratelimit stream" }));
+    const types = events.map((e) => e.data.type);
+    assert.equal(types[0], "conversation.response.started");
+    const lastEv = events[events.length - 1].data;
+    assert.equal(lastEv.type, "conversation.response.error", types.join(","));
+    assert.equal(lastEv.code, 429);
+    const h = await history(c, events[0].data.conversationId);
+    assert.deepEqual(h.map((e) => e.type), ["message.input"]);
   });
 
   test("an upstream failure after output was streamed ends with conversation.response.error", async () => {

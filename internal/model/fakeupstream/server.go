@@ -58,6 +58,9 @@ type Options struct {
 	OmitUsage bool
 	// Logger logs each request (nil: silent).
 	Logger *slog.Logger
+	// NoRecord keeps no record of requests (GET /_requests stays empty),
+	// so that a long benchmark does not grow the server's memory.
+	NoRecord bool
 }
 
 // Recorded is one request the server received.
@@ -165,9 +168,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rec.Body, _ = json.Marshal(string(body))
 			}
 		}
-		s.mu.Lock()
-		s.reqs = append(s.reqs, rec)
-		s.mu.Unlock()
+		if !s.opts.NoRecord {
+			s.mu.Lock()
+			s.reqs = append(s.reqs, rec)
+			s.mu.Unlock()
+		}
 		if s.opts.Logger != nil {
 			s.opts.Logger.Info("fakeupstream request", "method", r.Method, "path", r.URL.Path, "bytes", len(body))
 		}

@@ -33,6 +33,7 @@ type Config struct {
 	// APIKey is required. It is never logged.
 	APIKey      string
 	Timeout     time.Duration
+	IdleTimeout time.Duration
 	MaxAttempts int
 	// StreamTools is "auto" (default), "on" or "off". Mistral itself
 	// streams tool calls fine; the setting matters for compatible proxies.
@@ -58,6 +59,7 @@ func New(cfg Config) (*openai.Client, error) {
 		BaseURL:         cfg.BaseURL,
 		APIKey:          cfg.APIKey,
 		Timeout:         cfg.Timeout,
+		IdleTimeout:     cfg.IdleTimeout,
 		MaxAttempts:     cfg.MaxAttempts,
 		StreamTools:     cfg.StreamTools,
 		Dialect:         wire.Mistral,

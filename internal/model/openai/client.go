@@ -44,6 +44,7 @@ import (
 // Defaults.
 const (
 	DefaultTimeout       = 5 * time.Minute
+	DefaultIdleTimeout   = 60 * time.Second
 	DefaultMaxAttempts   = 3
 	DefaultRetryAfterCap = 10 * time.Second
 	maxErrorBody         = 64 << 10
@@ -64,6 +65,10 @@ type Config struct {
 	// Timeout bounds one call, from sending the request to the end of the
 	// stream (default 5m). The caller's context bounds it too.
 	Timeout time.Duration
+	// IdleTimeout fails a call when the upstream sends no byte for this
+	// long: before its response headers or in the middle of a stream
+	// (default 60s).
+	IdleTimeout time.Duration
 	// MaxAttempts is the number of request attempts, 1 to 3 (default 3).
 	MaxAttempts int
 	// RetryAfterCap is the longest Retry-After honoured before retrying a
@@ -88,8 +93,11 @@ var sharedTransport = newTransport()
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	// Keep a connection per concurrent call to the usual single upstream:
+	// past MaxIdleConnsPerHost, finished calls close their connection and
+	// the next ones pay for a new one.
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 512
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ExpectContinueTimeout = time.Second
@@ -105,6 +113,7 @@ type Client struct {
 	hc       *http.Client
 	log      *slog.Logger
 	broken   sync.Map // upstream model name → struct{}: streaming+tools is broken
+	prefixes *prefixCache
 	sleep    func(ctx context.Context, d time.Duration) error
 }
 
@@ -118,6 +127,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	if cfg.MaxAttempts <= 0 || cfg.MaxAttempts > DefaultMaxAttempts {
 		cfg.MaxAttempts = DefaultMaxAttempts
@@ -137,7 +149,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("provider %s: %w", cfg.Name, err)
 	}
 	embedURL, _ := Endpoint(cfg.BaseURL, "embeddings")
-	c := &Client{cfg: cfg, chatURL: chatURL, embedURL: embedURL, hc: cfg.HTTPClient, log: cfg.Logger, sleep: sleepCtx}
+	c := &Client{cfg: cfg, chatURL: chatURL, embedURL: embedURL, hc: cfg.HTTPClient, log: cfg.Logger, sleep: sleepCtx,
+		prefixes: newPrefixCache()}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: sharedTransport}
 	}
@@ -215,17 +228,18 @@ func (c *Client) Chat(ctx context.Context, req *model.Request) (model.Stream, er
 
 // Complete makes one non-streaming call and returns the whole answer.
 func (c *Client) Complete(ctx context.Context, req *model.Request) (model.Response, error) {
-	body, err := json.Marshal(wire.EncodeRequest(c.prepare(req), c.cfg.Dialect, false))
+	body, err := c.encodeRequest(req, false)
 	if err != nil {
 		return model.Response{}, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	callCtx, cancel, touch := c.callContext(ctx)
 	defer cancel()
-	resp, err := c.send(ctx, callCtx, c.chatURL, body, false, false)
+	resp, err := c.send(ctx, callCtx, touch, c.chatURL, body, false, false)
 	if err != nil {
 		return model.Response{}, err
 	}
 	defer resp.Body.Close()
+	resp.Body = idleBody{resp.Body, touch}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
 		return model.Response{}, c.readError(ctx, callCtx, err)
@@ -247,16 +261,17 @@ func (c *Client) Complete(ctx context.Context, req *model.Request) (model.Respon
 // stream sends a streaming request and returns the open stream. With
 // fallback set, 5xx answers are not retried (the caller falls back).
 func (c *Client) stream(ctx context.Context, req *model.Request, fallback bool) (model.Stream, error) {
-	body, err := json.Marshal(wire.EncodeRequest(c.prepare(req), c.cfg.Dialect, true))
+	body, err := c.encodeRequest(req, true)
 	if err != nil {
 		return nil, apierr.Wrap(apierr.Internal, err, "encoding the model request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	resp, err := c.send(ctx, callCtx, c.chatURL, body, true, fallback)
+	callCtx, cancel, touch := c.callContext(ctx)
+	resp, err := c.send(ctx, callCtx, touch, c.chatURL, body, true, fallback)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
+	resp.Body = idleBody{resp.Body, touch}
 	// A server that ignores stream:true answers with one JSON document.
 	if ct := resp.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/json") {
 		defer cancel()
@@ -304,8 +319,9 @@ func (e *statusError) fallbackable() bool {
 // send posts body to u and returns a 2xx response with its body unread,
 // retrying the request phase. parent is the caller's context, callCtx the
 // same bounded by the per-call timeout.
-func (c *Client) send(parent, callCtx context.Context, u string, body []byte, stream, noStatusRetry bool) (*http.Response, error) {
+func (c *Client) send(parent, callCtx context.Context, touch func(), u string, body []byte, stream, noStatusRetry bool) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
+		touch() // the idle clock runs from each attempt's start
 		req, err := http.NewRequestWithContext(callCtx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
 			return nil, apierr.Wrap(apierr.Internal, err, "building the upstream request")
@@ -386,6 +402,10 @@ func (c *Client) readError(parent, callCtx context.Context, err error) error {
 // ctxError maps a done context to an error, or returns nil when neither
 // context is done.
 func ctxError(parent, callCtx context.Context, name string, timeout time.Duration) error {
+	var idle *idleError
+	if errors.As(context.Cause(callCtx), &idle) && parent.Err() == nil {
+		return apierr.Wrap(apierr.Timeout, idle, "upstream %s sent nothing for %s (idle timeout)", name, idle.d)
+	}
 	if err := parent.Err(); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return apierr.Wrap(apierr.Timeout, err, "the request's deadline passed while waiting for upstream %s", name)
@@ -434,4 +454,47 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// idleError is the cause of a call canceled by its idle timeout.
+type idleError struct{ d time.Duration }
+
+func (e *idleError) Error() string { return fmt.Sprintf("no byte from upstream for %s", e.d) }
+
+// callContext bounds one call by the total timeout and by the idle
+// timeout: touch restarts the idle clock (each attempt, each byte read);
+// cancel releases both.
+func (c *Client) callContext(parent context.Context) (ctx context.Context, cancel context.CancelFunc, touch func()) {
+	tctx, tcancel := context.WithTimeout(parent, c.cfg.Timeout)
+	ictx, icancel := context.WithCancelCause(tctx)
+	d := c.cfg.IdleTimeout
+	t := time.AfterFunc(d, func() { icancel(&idleError{d}) })
+	var once sync.Once
+	cancel = func() {
+		once.Do(func() {
+			t.Stop()
+			icancel(context.Canceled)
+			tcancel()
+		})
+	}
+	touch = func() {
+		if ictx.Err() == nil {
+			t.Reset(d)
+		}
+	}
+	return ictx, cancel, touch
+}
+
+// idleBody restarts the idle clock whenever bytes arrive.
+type idleBody struct {
+	io.ReadCloser
+	touch func()
+}
+
+func (b idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.touch()
+	}
+	return n, err
 }

@@ -20,13 +20,14 @@ func (c *Client) Embed(ctx context.Context, modelName string, inputs []string) (
 	if err != nil {
 		return nil, model.Usage{}, apierr.Wrap(apierr.Internal, err, "encoding the embeddings request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	callCtx, cancel, touch := c.callContext(ctx)
 	defer cancel()
-	resp, err := c.send(ctx, callCtx, c.embedURL, body, false, false)
+	resp, err := c.send(ctx, callCtx, touch, c.embedURL, body, false, false)
 	if err != nil {
 		return nil, model.Usage{}, err
 	}
 	defer resp.Body.Close()
+	resp.Body = idleBody{resp.Body, touch}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
 		return nil, model.Usage{}, c.readError(ctx, callCtx, err)

@@ -48,13 +48,14 @@ func (c *Client) FIM(ctx context.Context, req *model.FIMRequest) (model.Response
 	if err != nil {
 		return model.Response{}, apierr.Wrap(apierr.Internal, err, "encoding the FIM request")
 	}
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	callCtx, cancel, touch := c.callContext(ctx)
 	defer cancel()
-	resp, err := c.send(ctx, callCtx, u, raw, false, false)
+	resp, err := c.send(ctx, callCtx, touch, u, raw, false, false)
 	if err != nil {
 		return model.Response{}, err
 	}
 	defer resp.Body.Close()
+	resp.Body = idleBody{resp.Body, touch}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	if err != nil {
 		return model.Response{}, c.readError(ctx, callCtx, err)

@@ -39,7 +39,7 @@ func newSSEStream(c *Client, parent, callCtx context.Context, cancel context.Can
 	body io.ReadCloser, upstreamModel string, hasTools bool) *sseStream {
 	return &sseStream{
 		c: c, parent: parent, callCtx: callCtx, cancel: cancel, body: body,
-		r: bufio.NewReaderSize(body, 32<<10), model: upstreamModel, hasTools: hasTools,
+		r: bufio.NewReaderSize(body, 4<<10), model: upstreamModel, hasTools: hasTools, // readLine joins longer lines
 	}
 }
 

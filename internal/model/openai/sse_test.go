@@ -92,3 +92,18 @@ func TestToolCallsAsTextMarksBroken(t *testing.T) {
 		t.Error("a tool_calls finish without calls should mark streaming+tools broken")
 	}
 }
+
+// A chunk far longer than the read buffer (a big tool-call argument or a
+// long content delta in one line) arrives whole.
+func TestSSELongLine(t *testing.T) {
+	long := strings.Repeat("abcdefghij", 10000) // 100 KB
+	body := "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"" + long + "\"}}]}\n\n" +
+		"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+	r, err := collect(t, rawServer(t, "text/event-stream", body), userReq("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Message.Content != long {
+		t.Errorf("content of %d bytes, want %d", len(r.Message.Content), len(long))
+	}
+}

@@ -63,7 +63,7 @@ func Build(pc model.ProviderConfig, getenv func(string) string, logger *slog.Log
 	switch pc.Type {
 	case model.TypeOpenAI:
 		return openai.New(openai.Config{
-			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: key, Timeout: pc.Timeout.D(),
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: key, Timeout: pc.Timeout.D(), IdleTimeout: pc.IdleTimeout.D(),
 			MaxAttempts: attempts, StreamTools: pc.StreamTools, Logger: logger,
 		})
 	case model.TypeMistral:
@@ -71,7 +71,7 @@ func Build(pc model.ProviderConfig, getenv func(string) string, logger *slog.Log
 			return nil, fmt.Errorf("environment variable %s (api_key_env) is empty", pc.APIKeyEnv)
 		}
 		return mistral.New(mistral.Config{
-			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: key, Timeout: pc.Timeout.D(),
+			Name: pc.Name, BaseURL: pc.BaseURL, APIKey: key, Timeout: pc.Timeout.D(), IdleTimeout: pc.IdleTimeout.D(),
 			MaxAttempts: attempts, StreamTools: pc.StreamTools, Logger: logger,
 		})
 	case model.TypeScripted:

@@ -36,6 +36,16 @@ func (db *DB) insertEntries(ctx context.Context, q querier, c *store.Conversatio
 	if len(entries) == 0 {
 		return nil
 	}
+	if err := db.insertRows(ctx, q, c, entries); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, db.q(`UPDATE conversations SET next_seq = ?, updated_at = ? WHERE id = ?`), c.NextSeq, ts(c.UpdatedAt), c.ID)
+	return err
+}
+
+// insertRows inserts entries from c.NextSeq on and advances c.NextSeq; the
+// caller updates the conversation row.
+func (db *DB) insertRows(ctx context.Context, q querier, c *store.Conversation, entries []store.Entry) error {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO entries (conversation_id, seq, id, type, body, created_at) VALUES `)
 	args := make([]any, 0, 6*len(entries))
@@ -56,8 +66,7 @@ func (db *DB) insertEntries(ctx context.Context, q querier, c *store.Conversatio
 		return err
 	}
 	c.NextSeq += len(entries)
-	_, err := q.ExecContext(ctx, db.q(`UPDATE conversations SET next_seq = ?, updated_at = ? WHERE id = ?`), c.NextSeq, ts(c.UpdatedAt), c.ID)
-	return err
+	return nil
 }
 
 func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
@@ -145,20 +154,42 @@ func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id string) er
 	return nil
 }
 
-// AppendEntries appends entries (and optionally new state) in one transaction.
+// AppendEntries appends entries (and optionally new state) in one
+// transaction of two statements: the conversation row's update, which
+// reserves the sequence numbers (and locks the row on PostgreSQL), and one
+// multi-row insert. On SQLite, concurrent appends share transactions
+// (group commit, see groupcommit.go).
 func (db *DB) AppendEntries(ctx context.Context, workspaceID, id string, entries []store.Entry, state json.RawMessage) error {
+	if len(entries) == 0 && state == nil {
+		var next int
+		err := db.rq().QueryRowContext(ctx, db.q(`SELECT next_seq FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID).Scan(&next)
+		return notFound(err)
+	}
+	if db.group != nil {
+		return db.group.submit(&appendReq{ctx: ctx, workspaceID: workspaceID, id: id, entries: entries, state: state, done: make(chan error, 1)})
+	}
 	return db.tx(ctx, func(q querier) error {
-		c := store.Conversation{ID: id, UpdatedAt: time.Now().UTC()}
-		if err := q.QueryRowContext(ctx, db.q(`SELECT next_seq FROM conversations WHERE id = ? AND workspace_id = ?`+db.forUpdate()), id, workspaceID).Scan(&c.NextSeq); err != nil {
-			return notFound(err)
-		}
-		if state != nil {
-			if _, err := q.ExecContext(ctx, db.q(`UPDATE conversations SET state = ?, updated_at = ? WHERE id = ?`), nullJSON(state), ts(c.UpdatedAt), id); err != nil {
-				return err
-			}
-		}
-		return db.insertEntries(ctx, q, &c, entries)
+		return db.appendIn(ctx, q, workspaceID, id, entries, state)
 	})
+}
+
+// appendIn is AppendEntries inside a transaction.
+func (db *DB) appendIn(ctx context.Context, q querier, workspaceID, id string, entries []store.Entry, state json.RawMessage) error {
+	now := ts(time.Now().UTC())
+	query, args := `UPDATE conversations SET next_seq = next_seq + ?, updated_at = ? WHERE id = ? AND workspace_id = ? RETURNING next_seq`,
+		[]any{len(entries), now, id, workspaceID}
+	if state != nil {
+		query, args = `UPDATE conversations SET next_seq = next_seq + ?, updated_at = ?, state = ? WHERE id = ? AND workspace_id = ? RETURNING next_seq`,
+			[]any{len(entries), now, nullJSON(state), id, workspaceID}
+	}
+	var next int
+	if err := q.QueryRowContext(ctx, db.q(query), args...).Scan(&next); err != nil {
+		return notFound(err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return db.insertRows(ctx, q, &store.Conversation{ID: id, NextSeq: next - len(entries)}, entries)
 }
 
 const entryCols = `conversation_id, seq, id, type, body, created_at`

@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
 
@@ -43,6 +44,9 @@ type DB struct {
 	// wc and rc cache prepared statements of w and r (one cache when they
 	// are the same pool).
 	wc, rc *stmtCache
+	// group batches concurrent appends into shared transactions (SQLite
+	// only; nil on PostgreSQL, whose writers run in parallel).
+	group *committer
 }
 
 // Open connects to the database named by url and runs pending migrations.
@@ -107,7 +111,9 @@ func Connect(ctx context.Context, url, dataDir string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}, nil
+	db := &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}
+	db.group = newCommitter(db)
+	return db, nil
 }
 
 // Migrate applies the embedded migrations of the dialect.
@@ -120,7 +126,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(gd, db.w, sub)
+	var opts []goose.ProviderOption
+	if db.dialect == postgres {
+		// Instances (and test processes) starting together on one database
+		// take turns: an advisory lock serialises their migrations.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db.w, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -138,6 +154,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	db.wc.close()
 	if db.rc != db.wc {
 		db.rc.close()

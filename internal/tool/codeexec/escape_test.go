@@ -2,6 +2,7 @@ package codeexec
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,7 +230,19 @@ func TestEscapeSuite(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("host secret"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An abstract unix socket of the host: reachable only from the host's
+	// network namespace.
+	ln, err := net.Listen("unix", fmt.Sprintf("@tramontane-escape-%d", os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	ix, _ := shared(t)
+	attempts := 0
+	for _, a := range attacks {
+		attempts += len(a.blocked)
+	}
+	t.Logf("escape suite: %d attacks, %d attempts that must be blocked (plus the cases of escape_resources_test.go)", len(attacks), attempts)
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/conversation"
+	"github.com/tramontane/tramontane/internal/store"
+	"github.com/tramontane/tramontane/internal/store/sqlstore"
+)
+
+// turnsPerConv is how many appends a short conversation takes, so that
+// the short rows measure conversations of a few turns.
+const turnsPerConv = 5
+
+// seeded lists the conversations written before the server starts.
+type seeded struct {
+	short         *queue
+	long10, long1 []string // 10-entry and 1,000-entry conversations
+	idle          []string
+}
+
+// queue hands out conversation ids.
+type queue struct {
+	ids  []string
+	next atomic.Int64
+}
+
+func (q *queue) take() (string, error) {
+	i := int(q.next.Add(1)) - 1
+	if i >= len(q.ids) {
+		return "", fmt.Errorf("out of seeded conversations (%d)", len(q.ids))
+	}
+	return q.ids[i], nil
+}
+
+// seed writes the conversations straight into the SQLite database the
+// server will open: it is quicker than creating them through the API and
+// keeps that work out of the measurements.
+func seed(dataDir string, o options) (*seeded, error) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, "", dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ws, err := db.EnsureWorkspace(ctx, "default")
+	if err != nil {
+		return nil, err
+	}
+	mk := func(prefix string, count, size int) ([]string, error) {
+		ids := make([]string, count)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("conv_%s_%d", prefix, i)
+			if err := writeConversation(ctx, db, ws.ID, ids[i], size); err != nil {
+				return nil, err
+			}
+		}
+		return ids, nil
+	}
+	s := &seeded{short: &queue{}}
+	short := 0
+	for _, c := range o.levels {
+		short += 2 * (c + (o.n+o.warmup)/turnsPerConv + c)
+	}
+	if s.short.ids, err = mk("short", short, 2); err != nil {
+		return nil, err
+	}
+	perRow := o.longN/turnsPerConv + 1
+	if s.long10, err = mk("h10", perRow, 10); err != nil {
+		return nil, err
+	}
+	if s.long1, err = mk("h1000", perRow, 1000); err != nil {
+		return nil, err
+	}
+	if s.idle, err = mk("idle", o.streams, 2); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func writeConversation(ctx context.Context, db *sqlstore.DB, ws, id string, size int) error {
+	now := time.Now().UTC()
+	c := &store.Conversation{ID: id, WorkspaceID: ws, Model: "bench", CreatedAt: now, UpdatedAt: now}
+	rows := make([]store.Entry, 0, size)
+	for i := 0; i < size; i++ {
+		e := conversation.Entry{Type: conversation.MessageInput, Role: "user", ID: conversation.NewID(conversation.MessageInput), CreatedAt: now}
+		if i%2 == 1 {
+			e.Type, e.Role = conversation.MessageOutput, "assistant"
+		}
+		e.Content, _ = json.Marshal(fmt.Sprintf("message %d of the seeded history, with a few words of text", i))
+		body, err := conversation.Encode(&e)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, store.Entry{ID: e.ID, Type: e.Type, Body: body, CreatedAt: now})
+	}
+	return db.CreateConversation(ctx, c, rows)
+}
+
+func appendBody(input string, stream bool) string {
+	return fmt.Sprintf(`{"inputs":%q,"stream":%t,"store":true}`, input, stream)
+}
+
+// shortTurns returns a row function: each worker appends to a seeded
+// conversation turnsPerConv times, then takes the next one.
+func shortTurns(trURL string, q *queue, conc int, stream bool) func(w, i int) (time.Duration, error) {
+	cur := make([]string, conc)
+	used := make([]int, conc)
+	return func(w, _ int) (time.Duration, error) {
+		if cur[w] == "" || used[w] == turnsPerConv {
+			id, err := q.take()
+			if err != nil {
+				return 0, err
+			}
+			cur[w], used[w] = id, 0
+		}
+		used[w]++
+		event := ""
+		if stream {
+			event = "message.output.delta"
+		}
+		return timed(trURL+"/v1/conversations/"+cur[w], key, appendBody("hello bench", stream), stream, event)
+	}
+}
+
+// target is one Tramontane server under test and its seeded conversations.
+type target struct {
+	name  string // "Tramontane", or "Tramontane (baseline)"
+	url   string
+	seeds *seeded
+}
+
+// rows measures every row into t.
+func rows(o options, s *servers, upURL string, targets []target, t *table) error {
+	chatURL := upURL + "/v1/chat/completions"
+	trURL := targets[0].url
+	passThrough := probe(trURL+"/v1/chat/completions", key)
+	if !passThrough {
+		t.note("Tramontane chat pass-through: not measured (this build has no /v1/chat/completions).")
+	}
+	for _, c := range o.levels {
+		direct, err := measure(o.n, o.warmup, c, o.limit, func(int, int) (time.Duration, error) {
+			return timed(chatURL, "", chatBody("bench", false, 0), false, "")
+		})
+		if err != nil {
+			return err
+		}
+		t.add("upstream direct (chat, non-streaming)", c, direct, nil)
+		if s.lite != nil {
+			r, err := measure(o.n, o.warmup, c, o.limit, func(int, int) (time.Duration, error) {
+				return timed(s.lite.url+"/v1/chat/completions", masterKey, chatBody("bench", false, 0), false, "")
+			})
+			if err != nil {
+				return fmt.Errorf("litellm: %w", err)
+			}
+			t.add("LiteLLM proxy (stateless chat)", c, r, &direct)
+		}
+		if passThrough {
+			r, err := measure(o.n, o.warmup, c, o.limit, func(int, int) (time.Duration, error) {
+				return timed(trURL+"/v1/chat/completions", key, chatBody("bench", false, 0), false, "")
+			})
+			if err != nil {
+				return err
+			}
+			t.add("Tramontane chat pass-through", c, r, &direct)
+		}
+		for _, tg := range targets {
+			turn, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, false))
+			if err != nil {
+				return err
+			}
+			t.add(tg.name+" stored turn (append)", c, turn, &direct)
+		}
+		first, err := measure(o.n, o.warmup, c, o.limit, func(int, int) (time.Duration, error) {
+			return timed(chatURL, "", chatBody("bench", true, 0), true, "")
+		})
+		if err != nil {
+			return err
+		}
+		t.add("upstream first chunk (streaming)", c, first, nil)
+		for _, tg := range targets {
+			delta, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, true))
+			if err != nil {
+				return err
+			}
+			t.add(tg.name+" first message.output.delta", c, delta, &first)
+		}
+	}
+	// History length, one client: the upstream alone with as many
+	// messages, then appends to 10- and 1,000-entry conversations. The
+	// first append to a conversation after the server started loads its
+	// history from SQLite (cold); the next ones find it cached (warm).
+	for _, size := range []int{10, 1000} {
+		direct, err := measure(o.longN, o.warmup/4, 1, o.limit, func(int, int) (time.Duration, error) {
+			return timed(chatURL, "", chatBody("bench", true, size), false, "")
+		})
+		if err != nil {
+			return err
+		}
+		t.add(fmt.Sprintf("upstream direct, %d history messages", size), 1, direct, nil)
+		for _, tg := range targets {
+			ids := tg.seeds.long10
+			if size == 1000 {
+				ids = tg.seeds.long1
+			}
+			cold, warm, err := longTurns(o, tg.url, ids)
+			if err != nil {
+				return err
+			}
+			t.add(fmt.Sprintf("%s append to a %d-entry conversation", tg.name, size), 1, warm, &direct)
+			t.add(fmt.Sprintf("  first append after start (cold), %d", size), 1, cold, &direct)
+		}
+	}
+	return nil
+}
+
+// longTurns appends turnsPerConv times to each conversation, one client:
+// the first append of each loads the history (cold), the others find it
+// cached (warm).
+func longTurns(o options, url string, ids []string) (cold, warm result, err error) {
+	start := time.Now()
+	for _, id := range ids {
+		for k := 0; k < turnsPerConv && len(warm.lat)+len(cold.lat) < o.longN+len(ids); k++ {
+			d, err := timed(url+"/v1/conversations/"+id, key, appendBody("hello bench", false), false, "")
+			if err != nil {
+				return cold, warm, err
+			}
+			if k == 0 {
+				cold.lat, cold.wall = append(cold.lat, d), cold.wall+d
+			} else {
+				warm.lat, warm.wall = append(warm.lat, d), warm.wall+d
+			}
+		}
+		if time.Since(start) > o.limit {
+			break
+		}
+	}
+	return cold, warm, nil
+}
+
+// probe reports whether url answers a chat request with 200.
+func probe(url, key string) bool {
+	resp, err := post(url, key, chatBody("bench", false, 0))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// idleStreams holds one streaming append per id open at once (the
+// upstream waits 3 s before answering) and reports Tramontane's memory per
+// open stream.
+func idleStreams(tram *proc, trURL string, ids []string) (string, error) {
+	before, _ := tram.rss()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for _, id := range ids {
+		wg.Add(1)
+		go func(id string) {
+			defer wg.Done()
+			if _, err := timed(trURL+"/v1/conversations/"+id, key, appendBody(idleInput, true), true, ""); err != nil {
+				failed.Add(1)
+			}
+		}(id)
+	}
+	time.Sleep(2 * time.Second)
+	during, _ := tram.rss()
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		return "", fmt.Errorf("%d of %d idle streams failed", n, len(ids))
+	}
+	return fmt.Sprintf("%d concurrent idle streams (the upstream answers after 3 s): Tramontane RSS %.0f MB before, %.0f MB while open: %.1f KB per open stream.",
+		len(ids), before, during, (during-before)*1024/float64(len(ids))), nil
+}

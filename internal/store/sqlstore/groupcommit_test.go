@@ -1,0 +1,131 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/store"
+)
+
+// Concurrent appends share transactions, and each keeps its own outcome:
+// every successful append lands whole with consecutive sequence numbers,
+// an append to a missing conversation or with a duplicate entry id fails
+// alone, without undoing its neighbours.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ws, err := db.EnsureWorkspace(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	const convs, workers, per = 8, 32, 20
+	for i := 0; i < convs; i++ {
+		if err := db.CreateConversation(ctx, &store.Conversation{ID: fmt.Sprint("conv_", i), WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := []byte(`{"type":"message.input"}`)
+	// conv_clash's next_seq is behind its rows: an append there passes its
+	// UPDATE and then fails on its INSERT, which must undo the UPDATE too.
+	clash := []store.Entry{{ID: "c0", Type: "message.input", Body: body, CreatedAt: now}, {ID: "c1", Type: "message.input", Body: body, CreatedAt: now}}
+	if err := db.CreateConversation(ctx, &store.Conversation{ID: "conv_clash", WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, clash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE conversations SET next_seq = 0 WHERE id = 'conv_clash'`); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu      sync.Mutex
+		ok      = map[string]int{}
+		wg      sync.WaitGroup
+		badSeen = map[string]int{}
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				conv := fmt.Sprint("conv_", (w+i)%convs)
+				id := fmt.Sprintf("e_%d_%d", w, i)
+				want := error(nil)
+				switch {
+				case i%7 == 3:
+					conv, want = "conv_missing", store.ErrNotFound
+				case i%9 == 5:
+					conv, want = "conv_clash", store.ErrConflict
+				}
+				rows := []store.Entry{{ID: id + "_a", Type: "message.input", Body: body, CreatedAt: now}, {ID: id + "_b", Type: "message.output", Body: body, CreatedAt: now}}
+				err := db.AppendEntries(ctx, ws.ID, conv, rows, nil)
+				mu.Lock()
+				switch {
+				case err == nil:
+					ok[conv] += 2
+				case want != nil && errors.Is(err, want):
+					badSeen[want.Error()]++
+				default:
+					t.Errorf("append %s to %s: %v (want %v)", id, conv, err, want)
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	if badSeen[store.ErrNotFound.Error()] == 0 || badSeen[store.ErrConflict.Error()] == 0 {
+		t.Fatalf("the failing appends did not fail: %v", badSeen)
+	}
+	for i := 0; i < convs; i++ {
+		conv := fmt.Sprint("conv_", i)
+		rows, err := db.ListEntries(ctx, ws.ID, conv, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != ok[conv] {
+			t.Fatalf("%s: %d rows stored, %d appended", conv, len(rows), ok[conv])
+		}
+		for j, r := range rows {
+			if r.Seq != j {
+				t.Fatalf("%s: row %d has seq %d", conv, j, r.Seq)
+			}
+		}
+		c, err := db.GetConversation(ctx, ws.ID, conv)
+		if err != nil || c.NextSeq != len(rows) {
+			t.Fatalf("%s: next_seq %d, %d rows (%v)", conv, c.NextSeq, len(rows), err)
+		}
+	}
+	if c, err := db.GetConversation(ctx, ws.ID, "conv_clash"); err != nil || c.NextSeq != 0 {
+		t.Fatalf("a failed append left its UPDATE behind: %+v %v", c, err)
+	}
+	txs, appends := db.group.txs.Load(), db.group.appends.Load()
+	t.Logf("%d appends in %d transactions", appends, txs)
+	if txs >= appends {
+		t.Errorf("no append shared a transaction (%d appends, %d transactions)", appends, txs)
+	}
+}
+
+// Appends queued when the database closes are committed, later ones fail.
+func TestGroupCommitClose(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := db.EnsureWorkspace(ctx, "default")
+	now := time.Now().UTC()
+	if err := db.CreateConversation(ctx, &store.Conversation{ID: "conv_1", WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	err = db.AppendEntries(ctx, ws.ID, "conv_1", []store.Entry{{ID: "x", Type: "message.input", Body: []byte(`{}`), CreatedAt: now}}, nil)
+	if !errors.Is(err, errClosed) {
+		t.Fatalf("append after close: %v", err)
+	}
+}
