@@ -28,6 +28,7 @@ start_cluster() {
     log "build failed"; exit 1
   fi
   start_upstream
+  start_mcp
   write_config "$cfg"
 
   # PostgreSQL: a fresh database in the given or a private cluster.

@@ -4,7 +4,9 @@
 #   py/: one venv per supported Python SDK line:
 #        py/.venv3 with requirements-3.txt (mistralai[agents]==3.7.0, pytest; 3.x uses httpx2)
 #        py/.venv  with requirements.txt   (mistralai[agents]==2.10.1, pytest)
-# Usage: conformance/install.sh [ts|py|all]
+#   mcp/: npm ci of the MCP reference server (@modelcontextprotocol/server-everything), a real
+#         MCP server for the connector tests (Go and both SDK suites)
+# Usage: conformance/install.sh [ts|py|mcp|all]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,6 +15,11 @@ WHAT="${1:-all}"
 install_ts() {
   echo "== conformance/ts: npm ci"
   (cd "$HERE/ts" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+install_mcp() {
+  echo "== conformance/mcp: npm ci"
+  (cd "$HERE/mcp" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 venv() { # venv DIR REQUIREMENTS
@@ -35,6 +42,7 @@ install_py() {
 case "$WHAT" in
   ts) install_ts ;;
   py) install_py ;;
-  all) install_ts; install_py ;;
-  *) echo "usage: $0 [ts|py|all]" >&2; exit 2 ;;
+  mcp) install_mcp ;;
+  all) install_ts; install_mcp; install_py ;;
+  *) echo "usage: $0 [ts|py|mcp|all]" >&2; exit 2 ;;
 esac

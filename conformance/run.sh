@@ -20,7 +20,8 @@
 #   TRAMONTANE_OTHER_WORKSPACE_ID (the second workspace's id, from `tramontane keys list`; the
 #   libraries suites share libraries with it),
 #   FAKEUPSTREAM_URL (base URL of the fake upstream: GET/DELETE /_requests; also the fake
-#   SearXNG and images backend of the web_search and image_generation connectors)
+#   SearXNG and images backend of the web_search and image_generation connectors),
+#   MCP_EVERYTHING_URL (the MCP reference server on loopback, for the connector suites)
 # and checks GET /healthz's connector status: code_interpreter must be "available" when
 # CI=true (elsewhere its tests are skipped without a sandbox).
 # and runs the suites. Everything it started is stopped on exit. Exits non-zero if any suite
@@ -56,6 +57,7 @@ CLUSTER_PIDS=()
 REDIS_PID=""
 OWN_PG=""
 INSTANCES="${TRAMONTANE_INSTANCES:-1}"
+MCP_PID=""
 
 stop_pid() {
   local pid="$1"
@@ -74,6 +76,7 @@ cleanup() {
   stop_pid "$REDIS_PID"
   if [[ -n "$OWN_PG" ]]; then "$ROOT/scripts/pg-start.sh" stop; fi
   stop_pid "$UPSTREAM_PID"
+  stop_pid "$MCP_PID"
   if [[ -n "$TMP" ]]; then
     if [[ "${KEEP_TMP:-}" == "1" ]]; then
       log "kept $TMP (server log: $TMP/server.log)"
@@ -113,6 +116,36 @@ start_upstream() {
   fi
   export FAKEUPSTREAM_URL="http://127.0.0.1:$(tr -d '[:space:]' <"$TMP/upstream.port")"
   UPSTREAM_URL="$FAKEUPSTREAM_URL/v1"
+}
+
+start_mcp() {
+  # The MCP reference server "everything" (conformance/mcp, from conformance/install.sh) on a
+  # free loopback port, for the connector suites: exports MCP_EVERYTHING_URL (…/mcp). The
+  # server's config lets connectors reach exactly that address (allow_private_hosts), so a
+  # connector on any other private address is still refused. Required when CI=true.
+  MCP_EVERYTHING_URL=""
+  if [[ ! -f "$HERE/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js" ]]; then
+    if [[ "${CI:-}" == "true" || "${CI:-}" == "1" ]]; then
+      log "FATAL: conformance/mcp/node_modules missing in CI: run conformance/install.sh"; exit 1
+    fi
+    log "WARNING: conformance/mcp/node_modules missing: the MCP connector tests will be skipped"
+    return 0
+  fi
+  local port
+  port="$(free_port)"
+  PORT="$port" node "$HERE/mcp/serve-loopback.mjs" >"$TMP/mcp.log" 2>&1 &
+  MCP_PID=$!
+  for _ in $(seq 1 200); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/mcp" 2>/dev/null; then
+      MCP_EVERYTHING_URL="http://127.0.0.1:$port/mcp"; break
+    fi
+    kill -0 "$MCP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -z "$MCP_EVERYTHING_URL" ]]; then
+    log "the MCP reference server did not start; log:"; cat "$TMP/mcp.log" >&2; exit 1
+  fi
+  export MCP_EVERYTHING_URL
 }
 
 write_config() {
@@ -166,6 +199,14 @@ code_interpreter:
   enabled: true
   timeout: 30s
 YAML
+  if [[ -n "${MCP_EVERYTHING_URL:-}" ]]; then
+    local hostport="${MCP_EVERYTHING_URL#http://}"; hostport="${hostport%/mcp}"
+    cat >>"$1" <<YAML
+connectors:
+  timeout: 10s
+  allow_private_hosts: ["$hostport"]
+YAML
+  fi
   export TRAMONTANE_EXPECT_MODELS="${TRAMONTANE_EXPECT_MODELS:-mistral-medium-latest,mistral-small-latest,mistral-large-latest}"
 }
 
@@ -206,6 +247,7 @@ start_server() {
     log "build failed"; exit 1
   fi
   start_upstream
+  start_mcp
   write_config "$cfg"
 
   local port key

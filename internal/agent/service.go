@@ -16,8 +16,9 @@ import (
 
 // Service implements the Agents API on a store.
 type Service struct {
-	store store.Store
-	now   func() time.Time
+	store      store.Store
+	now        func() time.Time
+	connectors ConnectorChecker
 	// checkModel, when set, refuses a model name no route can serve.
 	checkModel func(name string) error
 	// checkGuardrails, when set, refuses guardrails the server cannot
@@ -38,6 +39,36 @@ func (s *Service) validModel(name string) error {
 		return nil
 	}
 	return s.checkModel(name)
+}
+
+// ConnectorChecker reports an error unless a workspace may use a
+// connector (by id or name).
+type ConnectorChecker interface {
+	Check(ctx context.Context, ws, id string) error
+}
+
+// SetConnectors makes agent validation check the connector_id of connector
+// tools (nil: they are not checked).
+func (s *Service) SetConnectors(c ConnectorChecker) { s.connectors = c }
+
+// CheckConnectors reports a 422 for a connector tool whose connector_id the
+// workspace cannot see. A nil checker checks nothing.
+func CheckConnectors(ctx context.Context, c ConnectorChecker, loc, ws string, tools []Tool) error {
+	if c == nil {
+		return nil
+	}
+	for i, t := range tools {
+		if t.Type != "connector" {
+			continue
+		}
+		if err := c.Check(ctx, ws, t.ConnectorID); err != nil {
+			if apierr.Is(err, apierr.NotFound) {
+				return apierr.Field(fmt.Sprintf("%s.%d.connector_id", loc, i), "value_error", "connector %s not found", t.ConnectorID)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // NewService returns a Service over s.
@@ -102,6 +133,9 @@ func (s *Service) validate(ctx context.Context, ws, self string, cfg *Config) er
 		return err
 	}
 	if err := ValidateTools("body.tools", cfg.Tools); err != nil {
+		return err
+	}
+	if err := CheckConnectors(ctx, s.connectors, "body.tools", ws, cfg.Tools); err != nil {
 		return err
 	}
 	if err := s.checkLibraries(ctx, ws, cfg.Tools); err != nil {

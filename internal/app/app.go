@@ -136,6 +136,14 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		return nil, fmt.Errorf("libraries: %w", err)
 	}
 	conns[doclib.ToolName] = libs.Connector
+	mcps, err := newConnectorService(ctx, c, db, m, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, mcps)
+	conns["connector"] = mcps.Runtime()
+	agents.SetConnectors(mcps)
 	if err := a.joinCluster(ctx, conns); err != nil {
 		a.Close()
 		return nil, err
@@ -152,7 +160,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	eng.SetGuard(mod)
 	a.Handler = httpapi.New(httpapi.Deps{
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
-		Libraries: libs.Library, ModelRouter: router, Usage: console.Recorder{Store: db},
+		Libraries: libs.Library, ModelRouter: router, Connectors: mcps, Usage: console.Recorder{Store: db},
 		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
 		Limiter: limiter, Metrics: m,
 		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/tramontane/tramontane/internal/config"
+	"github.com/tramontane/tramontane/internal/connector"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/metrics"
+	"github.com/tramontane/tramontane/internal/store/sqlstore"
 	"github.com/tramontane/tramontane/internal/tool/codeexec"
 	"github.com/tramontane/tramontane/internal/tool/imagegen"
 	"github.com/tramontane/tramontane/internal/tool/websearch"
@@ -66,4 +70,28 @@ func connectors(c config.Config, files *file.Service, logger *slog.Logger) (conn
 		logger.Info("connector enabled", "tool", "image_generation")
 	}
 	return conns, closers, nil
+}
+
+// newConnectorService builds the Connectors API (registered MCP servers)
+// from the "connectors:" section and TRAMONTANE_SECRET_KEY.
+func newConnectorService(ctx context.Context, c config.Config, db *sqlstore.DB, m *metrics.Metrics, logger *slog.Logger) (*connector.Service, error) {
+	cfg, err := connector.Load(c.Raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("connectors: %w", err)
+	}
+	svc, err := connector.New(ctx, db, cfg, mcpObserver{m}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("connectors: %w", err)
+	}
+	for _, s := range cfg.Servers {
+		logger.Info("operator-defined connector", "name", s.Name, "workspaces", s.Workspaces)
+	}
+	return svc, nil
+}
+
+// mcpObserver feeds MCP requests to metrics.
+type mcpObserver struct{ m *metrics.Metrics }
+
+func (o mcpObserver) MCPCall(connector, op string, d time.Duration, err error) {
+	o.m.MCPCall(connector, op, d, err == nil)
 }

@@ -20,6 +20,7 @@ var Sections = []string{
 	"rate_limits",                                        // internal/ratelimit
 	"web_search", "image_generation", "code_interpreter", // built-in connectors
 	"moderation", // guardrails and /v1/moderations (internal/moderation)
+	"connectors", // MCP connectors (internal/connector)
 }
 
 // topLevelKeys returns the keys a config file may have at its top level.

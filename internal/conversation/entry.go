@@ -64,10 +64,15 @@ type Entry struct {
 	// ForModel is what the model read as a tool.execution's result. It is
 	// stored (see Encode) but never sent to clients.
 	ForModel string
+	// ServerSide marks a function.call awaiting confirmation whose tool runs
+	// on the server (a connector's), so that once allowed it is answered by
+	// a tool.execution, not by the client. Stored, never sent.
+	ServerSide bool
 }
 
 type private struct {
-	ForModel string `json:"for_model,omitempty"`
+	ForModel   string `json:"for_model,omitempty"`
+	ServerSide bool   `json:"server_side,omitempty"`
 }
 
 // Encode returns the stored form of e: its wire JSON plus the private
@@ -76,10 +81,10 @@ func Encode(e *Entry) ([]byte, error) {
 	// MarshalJSON's output is already compact: calling it directly saves
 	// json.Marshal's second pass over it (same bytes).
 	b, err := e.MarshalJSON()
-	if err != nil || e.ForModel == "" {
+	if err != nil || e.ForModel == "" && !e.ServerSide {
 		return b, err
 	}
-	p, err := json.Marshal(private{ForModel: e.ForModel})
+	p, err := json.Marshal(private{ForModel: e.ForModel, ServerSide: e.ServerSide})
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +260,7 @@ func Decode(body []byte) (*Entry, error) {
 		ConfirmationStatus: w.ConfirmationStatus, Result: w.Result, Info: w.Info,
 		PreviousAgentID: w.PreviousAgentID, PreviousAgentName: w.PreviousAgentName,
 		NextAgentID: w.NextAgentID, NextAgentName: w.NextAgentName,
-		ForModel: w.Private.ForModel,
+		ForModel: w.Private.ForModel, ServerSide: w.Private.ServerSide,
 	}, nil
 }
 

@@ -257,6 +257,10 @@ func (e *Engine) PrepareStart(ctx context.Context, ws string, req *conversation.
 		if err := agent.ValidateTools("body.tools", req.Tools); err != nil {
 			return nil, err
 		}
+		checker, _ := e.connectors["connector"].(agent.ConnectorChecker)
+		if err := agent.CheckConnectors(ctx, checker, "body.tools", ws, req.Tools); err != nil {
+			return nil, err
+		}
 		mc := conversation.ModelConfig{Instructions: req.Instructions, Tools: req.Tools, CompletionArgs: req.CompletionArgs, Guardrails: req.Guardrails}
 		cfg, err := json.Marshal(mc)
 		if err != nil {

@@ -56,7 +56,7 @@ func (r *run) handle(out *stepOutput, tools *toolSet) (bool, error) {
 				waitClient = true
 				continue
 			}
-			if err := r.execute(co.call, tools.connectors[co.call.Name].Type, co.call.Name, co.entry, co.index); err != nil {
+			if err := r.execute(co.call, tools.connectors[co.call.Name], co.call.Name, co.entry, co.index); err != nil {
 				return false, err
 			}
 			again = true
@@ -89,7 +89,7 @@ func (r *run) handle(out *stepOutput, tools *toolSet) (bool, error) {
 func (r *run) pendingConfirmation(co callOut, tools *toolSet) error {
 	e := conversation.Entry{Type: conversation.FunctionCall, ID: conversation.NewID(conversation.FunctionCall), CreatedAt: r.e.now(),
 		ToolCallID: co.call.ID, Name: co.call.Name, Arguments: orEmpty(co.call.Arguments), AgentID: r.actor.AgentID, Model: r.actor.Model,
-		ConfirmationStatus: conversation.ConfirmPending}
+		ConfirmationStatus: conversation.ConfirmPending, ServerSide: true}
 	co.entry, co.index = &e, r.nextIndex()
 	if err := r.emitFunctionDelta(&co, e.Arguments, tools); err != nil {
 		return err
@@ -97,11 +97,12 @@ func (r *run) pendingConfirmation(co callOut, tools *toolSet) error {
 	return r.complete(e)
 }
 
-// execute runs a connector as a tool.execution entry.
-// execute runs a connector as a tool.execution entry. started, when not
-// nil, is the entry already announced while the model streamed the call
-// (at output index idx); otherwise the call is announced here.
-func (r *run) execute(call model.ToolCall, toolType, name string, started *conversation.Entry, idx int) error {
+// execute runs a connector as a tool.execution entry. tool is the agent's
+// tool the called function belongs to. started, when not nil, is the entry
+// already announced while the model streamed the call (at output index
+// idx); otherwise the call is announced here.
+func (r *run) execute(call model.ToolCall, tool agent.Tool, name string, started *conversation.Entry, idx int) error {
+	toolType := tool.Type
 	var e conversation.Entry
 	if started != nil {
 		e = *started
@@ -115,7 +116,6 @@ func (r *run) execute(call model.ToolCall, toolType, name string, started *conve
 		}
 	}
 	e.Arguments = orEmpty(call.Arguments)
-	var tool = r.toolConfig(toolType)
 	info := map[string]any{}
 	var forModel string
 	c, ok := r.e.connectors[toolType]
@@ -125,17 +125,21 @@ func (r *run) execute(call model.ToolCall, toolType, name string, started *conve
 		err = notConfigured(toolType)
 	} else {
 		ctx, cancel := context.WithTimeout(r.ctx, r.e.opts.ToolTimeout)
-		res, err = r.runConnector(ctx, c, ToolCall{Workspace: r.ws, ConversationID: r.conv.ID, Tool: tool, Arguments: e.Arguments, RefOffset: len(r.refs),
+		res, err = r.runConnector(ctx, c, ToolCall{Workspace: r.ws, ConversationID: r.conv.ID, Tool: tool, Name: name, Arguments: e.Arguments, RefOffset: len(r.refs),
 			Progress: func(text string) {
 				_ = r.emit(Event{Type: ToolDelta, Data: toolDelta{Type: ToolDelta, CreatedAt: r.e.now(), OutputIndex: idx, ID: e.ID, Name: name, Arguments: text}})
 			}})
 		cancel()
 	}
-	r.e.obs.Tool(toolType, err == nil)
+	counted := toolType
+	if _, ok := c.(FunctionSet); ok {
+		counted = name // each connector tool counts under the name the model saw
+	}
+	r.e.obs.Tool(counted, err == nil)
 	if r.usage.Connectors == nil {
 		r.usage.Connectors = map[string]int{}
 	}
-	r.usage.Connectors[toolType]++
+	r.usage.Connectors[counted]++
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
@@ -203,16 +207,6 @@ func (r *run) runConnector(ctx context.Context, c Connector, call ToolCall) (*To
 			_ = r.sink.Emit(Event{Type: Ping})
 		}
 	}
-}
-
-func (r *run) toolConfig(toolType string) (t agent.Tool) {
-	for _, x := range r.actor.Tools {
-		if x.Type == toolType {
-			return x
-		}
-	}
-	t.Type = toolType
-	return t
 }
 
 // unknownTool answers a call to a tool the actor does not offer.
@@ -284,7 +278,13 @@ func (r *run) confirmations() error {
 			return err
 		}
 		if c.Confirmation == "allow" && tools.kind(call.Name) == kindConnector {
-			if err := r.execute(model.ToolCall{ID: call.ToolCallID, Name: call.Name, Arguments: call.Arguments}, tools.connectors[call.Name].Type, call.Name, nil, 0); err != nil {
+			if err := r.execute(model.ToolCall{ID: call.ToolCallID, Name: call.Name, Arguments: call.Arguments}, tools.connectors[call.Name], call.Name, nil, 0); err != nil {
+				return err
+			}
+		} else if c.Confirmation == "allow" && call.ServerSide {
+			// A server-side tool that is no longer offered (its connector
+			// was removed or its server is down): tell the model.
+			if err := r.unknownTool(model.ToolCall{ID: call.ToolCallID, Name: call.Name, Arguments: call.Arguments}); err != nil {
 				return err
 			}
 		} else if c.Confirmation == "allow" {

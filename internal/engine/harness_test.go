@@ -50,6 +50,8 @@ type setup struct {
 	gate bool
 	// config, if set, adjusts the server's configuration.
 	config func(*config.Config)
+	// configYAML holds extra top-level YAML for the server's config file.
+	configYAML string
 }
 
 type option func(*setup)
@@ -65,6 +67,8 @@ func withUpstream(h http.Handler) option { return func(s *setup) { s.upstream = 
 func withGate() option { return func(s *setup) { s.gate = true } }
 
 func withConfig(f func(*config.Config)) option { return func(s *setup) { s.config = f } }
+
+func withConfigYAML(yaml string) option { return func(s *setup) { s.configYAML += yaml } }
 
 // tenv is one wired server with two workspaces and a fake upstream.
 type tenv struct {
@@ -135,6 +139,7 @@ func newEnv(t *testing.T, script string, opts ...option) *tenv {
 		fmt.Fprintf(&raw, "    %s\n", l)
 	}
 	raw.WriteString("models:\n  - name: m1\n    provider: fake\n")
+	raw.WriteString(s.configYAML)
 
 	c := config.Defaults()
 	c.DataDir = t.TempDir()

@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/model"
@@ -29,6 +30,9 @@ type toolSet struct {
 	connectors map[string]agent.Tool
 	handoffs   map[string]handoffTarget
 	confirm    map[string]bool
+	// instructions are added to the system message by the tools offered
+	// (connectors' system prompts).
+	instructions []string
 }
 
 func (t *toolSet) kind(name string) toolKind {
@@ -59,7 +63,8 @@ func (r *run) tools() *toolSet {
 			def = model.ToolDef{Name: t.Function.Name, Description: t.Function.Description, Parameters: t.Function.Parameters, Strict: t.Function.Strict}
 			ts.functions[def.Name] = t
 		case "connector":
-			continue // remote connectors (MCP) are not served yet
+			r.addFunctionSet(ts, t)
+			continue
 		default:
 			if c, ok := r.e.connectors[t.Type]; ok {
 				def = c.Definition(t)
@@ -100,6 +105,36 @@ func (r *run) tools() *toolSet {
 	return ts
 }
 
+// addFunctionSet offers the functions of a connector tool (an MCP server's
+// tools). A server that cannot be reached offers nothing this turn; the
+// failure is logged.
+func (r *run) addFunctionSet(ts *toolSet, t agent.Tool) {
+	fs, ok := r.e.connectors[t.Type].(FunctionSet)
+	if !ok {
+		return
+	}
+	fns, err := fs.Functions(r.ctx, r.ws, t)
+	if err != nil {
+		r.e.log.Warn("connector tools unavailable", "connector_id", t.ConnectorID, "conversation_id", r.conv.ID, "error", err)
+		return
+	}
+	if in, ok := fs.(Instructor); ok && len(fns) > 0 {
+		if text := in.Instructions(r.ctx, r.ws, t); text != "" {
+			ts.instructions = append(ts.instructions, text)
+		}
+	}
+	for _, f := range fns {
+		if ts.kind(f.Def.Name) != kindUnknown {
+			continue // the first tool of a name wins
+		}
+		ts.connectors[f.Def.Name] = t
+		if f.RequiresConfirmation {
+			ts.confirm[f.Def.Name] = true
+		}
+		ts.defs = append(ts.defs, f.Def)
+	}
+}
+
 // request builds the model request from the history.
 func (r *run) request(upstream string) (*model.Request, *toolSet) {
 	ts := r.tools()
@@ -107,12 +142,28 @@ func (r *run) request(upstream string) (*model.Request, *toolSet) {
 	// (model.Request.CacheKey); r.messages never changes a slice it
 	// handed out.
 	req := &model.Request{Model: upstream, Tools: ts.defs, CacheKey: r.conv.ID, Messages: r.messages()}
+	if len(ts.instructions) > 0 {
+		req.Messages = withInstructions(req.Messages, r.actor.Instr, ts.instructions)
+	}
 	applyArgs(req, r.actor.Args)
 	applyArgs(req, r.override)
 	if len(req.Tools) == 0 {
 		req.ToolChoice = ""
 	}
 	return req, ts
+}
+
+// withInstructions adds the tools' instructions (connectors' system
+// prompts) after the actor's own in the system message. msgs is not
+// modified: it may be shared with the history cache.
+func withInstructions(msgs []model.Message, instr string, extra []string) []model.Message {
+	text := strings.TrimSpace(strings.Join(append([]string{instr}, extra...), "\n\n"))
+	if instr != "" && len(msgs) > 0 && msgs[0].Role == "system" {
+		out := slices.Clone(msgs)
+		out[0].Content = text
+		return out
+	}
+	return append([]model.Message{{Role: "system", Content: text}}, msgs...)
 }
 
 func applyArgs(req *model.Request, a *agent.CompletionArgs) {

@@ -44,10 +44,11 @@ func pendingOf(history []conversation.Entry) pending {
 	return p
 }
 
-// isBuiltinConfirmed reports whether h is an allowed call of a built-in
-// connector (answered by a tool.execution, not by the client).
+// isBuiltinConfirmed reports whether h is an allowed call of a server-side
+// tool (a built-in or an MCP connector's), answered by a tool.execution,
+// not by the client.
 func isBuiltinConfirmed(h *conversation.Entry) bool {
-	return h.ConfirmationStatus == conversation.ConfirmAllowed && agent.ToolTypes[h.Name] && h.Name != "function"
+	return h.ConfirmationStatus == conversation.ConfirmAllowed && (h.ServerSide || agent.ToolTypes[h.Name] && h.Name != "function")
 }
 
 func ids(m map[string]*conversation.Entry) string {

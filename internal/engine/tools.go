@@ -22,12 +22,38 @@ type Connector interface {
 	Execute(ctx context.Context, call ToolCall) (*ToolResult, error)
 }
 
+// FunctionSet is a connector one agent tool of which offers several
+// functions: the "connector" tool type, whose MCP server has many tools.
+// The engine asks for them whenever it builds a model request; a call to
+// any of them goes to Execute with ToolCall.Name set.
+type FunctionSet interface {
+	Functions(ctx context.Context, ws string, t agent.Tool) ([]Function, error)
+}
+
+// Instructor is a FunctionSet whose tools come with instructions for the
+// model (a connector's system_prompt); they follow the actor's own
+// instructions in the system message.
+type Instructor interface {
+	Instructions(ctx context.Context, ws string, t agent.Tool) string
+}
+
+// Function is one function a FunctionSet offers.
+type Function struct {
+	Def model.ToolDef
+	// RequiresConfirmation pauses a call for the user's approval, as
+	// tool_configuration.requires_confirmation does for other tools.
+	RequiresConfirmation bool
+}
+
 // ToolCall is one invocation of a connector.
 type ToolCall struct {
 	Workspace      string
 	ConversationID string
 	Tool           agent.Tool
-	Arguments      string // JSON text
+	// Name is the function the model called (the tool's type for
+	// built-in connectors, the offered name for a FunctionSet).
+	Name      string
+	Arguments string // JSON text
 	// RefOffset is how many citable references earlier tools of this run
 	// already produced: a connector numbers its sources from RefOffset+1
 	// so that the model's [n] citations stay unambiguous.

@@ -38,7 +38,16 @@ func TestAgentCreate(t *testing.T) {
 			},
 		},
 		{
+			Name: "connector tool: an unknown connector_id is a 422", Method: "POST", URL: "/v1/agents",
+			Body:   `{"model":"m1","name":"n","tools":[{"type":"connector","connector_id":"no-such-connector"}]}`,
+			Status: 422, Contains: []string{`"connector_id"`, `connector no-such-connector not found`},
+		},
+		{
 			Name: "every field", Method: "POST", URL: "/v1/agents",
+			// c1 is an operator-defined connector every workspace may use.
+			Config: func(c *config.Config) {
+				c.Raw = append(append([]byte{}, c.Raw...), "\nconnectors:\n  servers:\n    - {name: c1, description: d, url: 'https://mcp.example.com/mcp', workspaces: ['*']}\n"...)
+			},
 			Body: `{"model":"m1","name":"full","instructions":"i","description":"d","version_message":"v0",
 				"metadata":{"k":"v","n":1},"handoffs":["{A}"],
 				"guardrails":[{"block_on_error":true,"moderation_llm_v1":{"action":"block"}}],

@@ -15,6 +15,7 @@ import (
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/completion"
+	"github.com/tramontane/tramontane/internal/connector"
 	"github.com/tramontane/tramontane/internal/conversation"
 	"github.com/tramontane/tramontane/internal/engine"
 	"github.com/tramontane/tramontane/internal/file"
@@ -79,6 +80,8 @@ type Deps struct {
 	Libraries *library.Service
 	// ModelRouter resolves model names for /v1/embeddings (*model.Router).
 	ModelRouter ModelResolver
+	// Connectors serves /v1/connectors (nil: those routes answer 503).
+	Connectors *connector.Service
 	// Completions serves /v1/chat/completions, /v1/agents/completions and
 	// /v1/fim/completions (nil: those routes answer 503).
 	Completions *completion.Service
@@ -209,6 +212,7 @@ func (s *Server) register() {
 		{pattern: "GET /v1/libraries/{library_id}/documents/{document_id}/extracted-text-signed-url", h: s.needLibraries(s.documentTextSignedURL)},
 		{pattern: "POST /v1/libraries/{library_id}/documents/{document_id}/reprocess", h: s.needLibraries(s.reprocessDocument)},
 	}
+	rs = append(rs, s.connectorRoutes()...)
 	for _, r := range rs {
 		s.Handle(r.pattern, r.h, r.public)
 	}
@@ -337,6 +341,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{"status": "ok"}
 	if s.Engine != nil {
 		out["connectors"] = s.Engine.ConnectorStatus()
+	}
+	if s.Connectors != nil {
+		if st := s.Connectors.Status(ctx); len(st) > 0 {
+			out["mcp_connectors"] = st
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -47,8 +47,10 @@ type Metrics struct {
 	toolExecutions   *prometheus.CounterVec
 	errors           *prometheus.CounterVec
 	runs             *prometheus.CounterVec
+	mcpCalls         *prometheus.CounterVec
+	mcpDuration      *prometheus.HistogramVec
 
-	routes, models, providers, tools, kinds, outcomes *labelSet
+	routes, models, providers, tools, kinds, outcomes, connectors *labelSet
 }
 
 // Buckets, in seconds. Agent runs, with tools and several model calls, can
@@ -98,16 +100,26 @@ func New() *Metrics {
 			Namespace: namespace, Name: "conversation_runs_total",
 			Help: "Conversation runs (start, append, restart), by outcome.",
 		}, []string{"outcome"}),
-		routes:    newLabelSet(),
-		models:    newLabelSet(),
-		providers: newLabelSet(),
-		tools:     newLabelSet(),
-		kinds:     newLabelSet(),
-		outcomes:  newLabelSet(),
+		mcpCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "mcp", Name: "requests_total",
+			Help: "Requests to MCP servers (connectors), by connector, operation (list_tools, call_tool) and outcome (ok, error; a tool's isError result counts as error).",
+		}, []string{"connector", "op", "outcome"}),
+		mcpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Subsystem: "mcp", Name: "request_duration_seconds",
+			Help:    "Latency of requests to MCP servers, by connector and operation.",
+			Buckets: durationBuckets,
+		}, []string{"connector", "op"}),
+		connectors: newLabelSet(),
+		routes:     newLabelSet(),
+		models:     newLabelSet(),
+		providers:  newLabelSet(),
+		tools:      newLabelSet(),
+		kinds:      newLabelSet(),
+		outcomes:   newLabelSet(),
 	}
 	m.reg.MustRegister(
 		m.requestDuration, m.inFlight, m.upstreamDuration, m.timeToFirstToken,
-		m.tokens, m.toolExecutions, m.errors, m.runs,
+		m.tokens, m.toolExecutions, m.errors, m.runs, m.mcpCalls, m.mcpDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -185,6 +197,21 @@ func (m *Metrics) AddTokens(model string, prompt, completion, connector int) {
 			m.tokens.WithLabelValues(c.kind, mo).Add(float64(c.n))
 		}
 	}
+}
+
+// MCPCall records one request to an MCP server (op: list_tools or
+// call_tool), by connector name and outcome, with its latency.
+func (m *Metrics) MCPCall(connector, op string, d time.Duration, ok bool) {
+	if m == nil {
+		return
+	}
+	outcome := "ok"
+	if !ok {
+		outcome = "error"
+	}
+	name := m.connectors.get(connector)
+	m.mcpCalls.WithLabelValues(name, op, outcome).Inc()
+	m.mcpDuration.WithLabelValues(name, op).Observe(d.Seconds())
 }
 
 // ToolExecution counts one server-side tool execution.

@@ -249,3 +249,19 @@ func TestLabelHelpers(t *testing.T) {
 		}
 	}
 }
+
+func TestMCPCalls(t *testing.T) {
+	m := New()
+	m.MCPCall("wiki", "call_tool", 200*time.Millisecond, true)
+	m.MCPCall("wiki", "call_tool", 2*time.Second, false)
+	m.MCPCall("wiki", "list_tools", 50*time.Millisecond, true)
+	wantLines(t, scrape(t, m),
+		`tramontane_mcp_requests_total{connector="wiki",op="call_tool",outcome="ok"} 1`,
+		`tramontane_mcp_requests_total{connector="wiki",op="call_tool",outcome="error"} 1`,
+		`tramontane_mcp_requests_total{connector="wiki",op="list_tools",outcome="ok"} 1`,
+		`tramontane_mcp_request_duration_seconds_count{connector="wiki",op="call_tool"} 2`,
+		`tramontane_mcp_request_duration_seconds_sum{connector="wiki",op="call_tool"} 2.2`,
+	)
+	var nilM *Metrics
+	nilM.MCPCall("x", "call_tool", time.Second, true) // no panic
+}

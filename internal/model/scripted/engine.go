@@ -266,7 +266,7 @@ func build(r *Rule, name string, req *model.Request, in *Input, caps []string) *
 		if id == "" {
 			id = callID(req, name, i)
 		}
-		msg.ToolCalls = append(msg.ToolCalls, model.ToolCall{ID: id, Name: c.Name, Arguments: args})
+		msg.ToolCalls = append(msg.ToolCalls, model.ToolCall{ID: id, Name: subst(c.Name), Arguments: args})
 	}
 	if r.Handoff != "" {
 		tool := model.HandoffToolName(r.Handoff)

@@ -29,6 +29,7 @@ func Run(t *testing.T, s store.Store) {
 	t.Run("RunLease", func(t *testing.T) { testRunLease(t, s) })
 	t.Run("MixedWrites", func(t *testing.T) { testMixedWrites(t, s) })
 	t.Run("Libraries", func(t *testing.T) { testLibraries(t, s) })
+	t.Run("Connectors", func(t *testing.T) { testConnectors(t, s) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, s) })
 	t.Run("ConsoleSessions", func(t *testing.T) { testSessions(t, s) })
 }

@@ -141,6 +141,11 @@ func New(cfg Config) *Client {
 	return c
 }
 
+// HTTPClient returns the underlying client: every connection it makes goes
+// through the destination policy (other protocols over HTTP, such as MCP,
+// use it). It has no overall timeout; callers bound their requests.
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
 // Config returns the effective configuration (defaults applied).
 func (c *Client) Config() Config { return c.cfg }
 
