@@ -30,6 +30,11 @@
 # To run against a server you started yourself, export TRAMONTANE_URL, TRAMONTANE_KEY and
 # TRAMONTANE_OTHER_KEY before calling this script: nothing is built or started then
 # (TRAMONTANE_OTHER_WORKSPACE_ID is optional: the suites otherwise read it from the server).
+# Several instances: TRAMONTANE_INSTANCES=3 conformance/run.sh starts PostgreSQL (scripts/pg-start.sh,
+# unless TRAMONTANE_TEST_DATABASE_URL names a cluster: a fresh database is created in it), a private
+# redis-server, N `tramontane serve` instances with separate data dirs on that database and Redis,
+# and cmd/rrproxy, a round-robin proxy without sticky sessions, in front of them; the suites talk
+# to the proxy. TRAMONTANE_RPS1_KEY (a key limited to 1 request per second) is exported in both modes.
 # Other knobs: TRAMONTANE_MODEL (model for agents, default mistral-medium-latest),
 # TRAMONTANE_EXPECT_MODELS (ids /v1/models must list), KEEP_TMP=1 (keep data dir and logs).
 set -uo pipefail
@@ -48,6 +53,10 @@ log() { printf '== %s\n' "$*" >&2; }
 TMP=""
 SERVER_PID=""
 UPSTREAM_PID=""
+CLUSTER_PIDS=()
+REDIS_PID=""
+OWN_PG=""
+INSTANCES="${TRAMONTANE_INSTANCES:-1}"
 MCP_PID=""
 
 stop_pid() {
@@ -62,6 +71,10 @@ stop_pid() {
 cleanup() {
   local rc=$?
   stop_pid "$SERVER_PID"
+  local p
+  for p in "${CLUSTER_PIDS[@]}"; do stop_pid "$p"; done
+  stop_pid "$REDIS_PID"
+  if [[ -n "$OWN_PG" ]]; then "$ROOT/scripts/pg-start.sh" stop; fi
   stop_pid "$UPSTREAM_PID"
   stop_pid "$MCP_PID"
   if [[ -n "$TMP" ]]; then
@@ -287,13 +300,20 @@ start_server() {
 
   export TRAMONTANE_URL="$url" TRAMONTANE_KEY="$key" TRAMONTANE_OTHER_KEY="$other"
   export TRAMONTANE_OTHER_WORKSPACE_ID="$other_ws"
+  TRAMONTANE_RPS1_KEY="$(TRAMONTANE_CONFIG="$cfg" "$bin" keys create --data-dir "$data" --workspace rps1 --name rps1 --rps 1 -q | tr -d '[:space:]')"
+  export TRAMONTANE_RPS1_KEY
   check_connectors "$url"
 }
+
+# The multi-instance mode (TRAMONTANE_INSTANCES > 1) lives in its own file.
+source "$HERE/cluster.sh"
 
 if [[ -n "${TRAMONTANE_URL:-}" ]]; then
   : "${TRAMONTANE_KEY:?TRAMONTANE_URL is set, so TRAMONTANE_KEY must be too}"
   : "${TRAMONTANE_OTHER_KEY:?TRAMONTANE_URL is set, so TRAMONTANE_OTHER_KEY must be too}"
   log "using the already running server at $TRAMONTANE_URL"
+elif [[ "$INSTANCES" -gt 1 ]]; then
+  start_cluster "$INSTANCES"
 else
   start_server
 fi

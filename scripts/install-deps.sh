@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine
-# (idempotent): PostgreSQL and Chromium from Debian's packages, and the SDK conformance
+# (idempotent): PostgreSQL, Redis and Chromium from Debian's packages, and the SDK conformance
 # suites' npm and pip packages. Go, Node and Python must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+# Shared rate limits of several instances (tests start a private server).
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # code_interpreter's sandbox: bubblewrap, prlimit, and Debian's Python with
 # the libraries the sandbox offers (not a pyenv or venv interpreter).
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)

@@ -3,8 +3,9 @@
 # PostgreSQL; the reliability suites: crash test, upstream fault matrix,
 # isolation sweep, hostile requests, sandbox escapes), the hot-path
 # benchmarks once each (no thresholds), short fuzz runs, and the SDK
-# conformance suites (official
-# TypeScript and Python SDKs against the real binary). Installs what is
+# conformance suites (official TypeScript and Python SDKs against the real
+# binary: one instance on SQLite, then three on PostgreSQL + Redis behind a
+# round-robin proxy). Installs what is
 # missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,5 @@ go test -run='^$' -fuzz=FuzzDecodeAgentRequest -fuzztime=5s ./internal/httpapi
 go test -run='^$' -fuzz=FuzzRoutes -fuzztime=25s ./internal/httpapi
 echo "== SDK conformance"
 conformance/run.sh
+echo "== SDK conformance: 3 instances (PostgreSQL + Redis) behind a round-robin proxy"
+TRAMONTANE_INSTANCES=3 conformance/run.sh

@@ -30,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/library/eval"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
@@ -68,7 +68,7 @@ func run(sizeList string, nq, docWords, workers int, embed, optimize bool, dir s
 		return err
 	}
 	defer db.Close()
-	blobs, err := file.NewDiskBlobs(filepath.Join(dir, "files"))
+	blobs, err := blob.NewLocal(filepath.Join(dir, "files"))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ CI (CI=true), where a missing sandbox fails the tests.
 """
 
 import json
+import os
 
 from connector_helpers import (
     assert_streamed_chunks_match_history,
@@ -181,3 +182,18 @@ def test_stream_carries_tool_file_chunk(client):
     download_png(client, files[0].file_id)
     # ... and a streaming client must learn it from the stream itself.
     assert_streamed_chunks_match_history(client, s, 1)
+
+
+def test_state_survives_any_routing(client):
+    """Behind a round-robin balancer (conformance/run.sh with TRAMONTANE_INSTANCES=3) each
+    append lands on another instance: the session's state must follow the conversation."""
+    n = max(3, int(os.environ.get("TRAMONTANE_INSTANCES", "1")))
+    first = assert_response(client.beta.conversations.start(model=MODEL, inputs=f"conf-ci-state-set {uniq('q')}", tools=CI_TOOLS))
+    assert_exec(first.outputs[0], code_includes=("x = 41",), output_includes=("conf-ci-state-set-ok",))
+    for i in range(n):
+        res = assert_response(
+            client.beta.conversations.append(conversation_id=first.conversation_id, inputs=f"conf-ci-state-get {uniq('q')}")
+        )
+        ex = res.outputs[0]
+        assert "NameError" not in ex.info["code_output"], f"append {i + 1} lost the session: {ex.info}"
+        assert_exec(ex, code_includes=("x + 1",), output_includes=("conf-ci-state-get 42",))

@@ -11,13 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
+	"github.com/tramontane/tramontane/internal/cluster"
 	"github.com/tramontane/tramontane/internal/completion"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/console"
@@ -43,8 +43,10 @@ type App struct {
 	Console *console.Console
 	Logger  *slog.Logger
 
-	closers []io.Closer
-	workers io.Closer // the library ingestion workers
+	closers  []io.Closer
+	workers  io.Closer     // the library ingestion workers
+	node     *cluster.Node // on PostgreSQL: this instance among the others
+	internal http.Handler  // the cluster's internal endpoint (code calls)
 }
 
 // OpenStore opens (and migrates) the configured database.
@@ -65,37 +67,48 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 			return nil, fmt.Errorf("bootstrap key: %w", err)
 		}
 	}
-	blobs, err := file.NewDiskBlobs(filepath.Join(c.DataDir, "files"))
+	blobs, blobCloser, err := OpenBlobs(ctx, c)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	if n, err := blobs.SweepTemp(file.TempGrace); err != nil {
-		logger.Warn("sweeping partial uploads", "error", err)
-	} else if n > 0 {
-		logger.Info("removed partial uploads left by a previous run", "count", n)
+	a.closers = append(a.closers, blobCloser)
+	warnUnmigratedBlobs(c, logger)
+	sweeper, _ := blobs.(tempSweeper) // the local store's partial uploads
+	if sweeper != nil {
+		if n, err := sweeper.SweepTemp(file.TempGrace); err != nil {
+			logger.Warn("sweeping partial uploads", "error", err)
+		} else if n > 0 {
+			logger.Info("removed partial uploads left by a previous run", "count", n)
+		}
 	}
 	files, err := file.NewService(ctx, db, blobs, int64(c.MaxUploadBytes))
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	router, err := newRouter(c, providers.Options{Logger: logger})
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("model routing: %w", err)
 	}
 	limits, err := ratelimit.ParseConfig(c.Raw)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("rate limits: %w", err)
 	}
+	limiter, limCloser, err := newLimiter(ctx, c, limits, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, limCloser)
 	m := metrics.New()
 	agents := agent.NewService(db)
 	agents.CheckModels(func(name string) error { _, _, err := router.Resolve(name); return err })
 	mod, err := moderation.FromConfig(c.Raw, router)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, fmt.Errorf("moderation: %w", err)
 	}
 	agents.CheckGuardrails(func(raw json.RawMessage) error {
@@ -110,7 +123,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		for _, cl := range closers {
 			cl.Close()
 		}
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, closers...)
@@ -131,9 +144,16 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 	a.closers = append(a.closers, mcps)
 	conns["connector"] = mcps.Runtime()
 	agents.SetConnectors(mcps)
+	if err := a.joinCluster(ctx, conns); err != nil {
+		a.Close()
+		return nil, err
+	}
 	// The ingestion workers stop in Close, before the store closes.
 	a.workers = libs.Start(context.WithoutCancel(ctx))
-	a.closers = append(a.closers, a.workers, sweepEvery(blobs, file.TempGrace, logger))
+	a.closers = append(a.closers, a.workers)
+	if sweeper != nil {
+		a.closers = append(a.closers, sweepEvery(sweeper, file.TempGrace, logger))
+	}
 	eng := engine.New(db, agents, router, conns, engine.Options{MaxModelCalls: c.Engine.MaxModelCalls, MaxRepeats: c.Engine.MaxRepeats, ToolTimeout: c.Engine.ToolTimeout, RunLease: c.Engine.RunLease,
 		PingInterval: c.Engine.PingInterval,
 		LocalLocks:   db.Backend() == "sqlite"}, observer{m}, logger)
@@ -142,7 +162,7 @@ func New(ctx context.Context, c config.Config, logger *slog.Logger) (*App, error
 		Store: db, Auth: a.Auth, Agents: agents, Files: files, Engine: eng,
 		Libraries: libs.Library, ModelRouter: router, Connectors: mcps, Usage: console.Recorder{Store: db},
 		Completions: completion.New(router, agents, observer{m}, mod), Moderation: mod,
-		Limiter: ratelimit.New(limits, nil), Metrics: m,
+		Limiter: limiter, Metrics: m,
 		Models: routerCatalog{model.NewCatalog(router, model.CatalogOptions{Logger: logger})}, Logger: logger, MaxBodyBytes: int64(c.MaxBodyBytes), PublicURL: c.PublicURL,
 		StreamPing:      c.Engine.PingInterval,
 		BodyIdleTimeout: c.HTTP.BodyIdleTimeout, BodyMinRate: int64(c.HTTP.BodyMinRate),
@@ -183,10 +203,12 @@ func (a *App) StopWorkers() {
 	}
 }
 
-// Close releases the app's resources: connector sessions, then the store.
+// Close releases the app's resources in the reverse order of their
+// creation (ingestion workers, connector sessions, rate-limit and blob
+// stores), then the store.
 func (a *App) Close() error {
-	for _, c := range a.closers {
-		_ = c.Close()
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i].Close()
 	}
 	return a.Store.Close()
 }
@@ -199,9 +221,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
+	a.SetInstanceURL(instanceURL(ln.Addr().String()))
 	ln = httpapi.LimitListener(ln, a.Config.HTTP.MaxConnsPerClient)
 	srv := &http.Server{
-		Handler:           a.Handler,
+		Handler:           a.HTTPHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
@@ -253,7 +276,12 @@ func (o observer) Tool(name string, ok bool) { o.m.ToolExecution(name, ok) }
 // are too young for the sweep at start).
 type sweeper struct{ stop chan struct{} }
 
-func sweepEvery(b *file.DiskBlobs, every time.Duration, log *slog.Logger) io.Closer {
+// tempSweeper is a blob store with partial uploads on disk to sweep.
+type tempSweeper interface {
+	SweepTemp(olderThan time.Duration) (int, error)
+}
+
+func sweepEvery(b tempSweeper, every time.Duration, log *slog.Logger) io.Closer {
 	s := &sweeper{stop: make(chan struct{})}
 	go func() {
 		t := time.NewTicker(every)

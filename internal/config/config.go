@@ -45,6 +45,10 @@ type Config struct {
 	// HTTP protects the listener from slow and greedy clients.
 	HTTP HTTP `yaml:"http"`
 
+	// ScaleOut configures several instances on one database (shared
+	// blobs, shared rate limits, forwarding between instances).
+	ScaleOut ScaleOut `yaml:",inline"`
+
 	// ConfigFile is the file the settings were read from, if any.
 	ConfigFile string `yaml:"-"`
 	// Raw is the config file's content, for subsystems that read their own
@@ -218,6 +222,7 @@ func Load(f *Flags) (Config, error) {
 			c.Engine.MaxModelCalls = n
 		}
 	}
+	errs = append(errs, c.loadScaleOut()...)
 	dur := func(dst *time.Duration, env string) {
 		if v := os.Getenv(env); v != "" {
 			d, err := time.ParseDuration(v)
@@ -297,6 +302,8 @@ func (c Config) Redacted() Config {
 	if r.DatabaseURL != "" {
 		r.DatabaseURL = redactURL(r.DatabaseURL)
 	}
+	r.ScaleOut.RedisURL = redactURL(r.ScaleOut.RedisURL)
+	r.ScaleOut.BlobURL = redactURL(r.ScaleOut.BlobURL)
 	return r
 }
 

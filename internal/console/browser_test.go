@@ -489,6 +489,25 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("delete file", chromedp.Click(css(`button[aria-label="Delete winds.md"]`)))
 	b.eventually("file deleted", `!document.querySelector('a[download="winds.md"]') && document.querySelector('a[download]')`)
 
+	// Connectors: add an MCP server (a real one, on loopback, that wants a
+	// bearer token and a header) and see its tools.
+	b.do("add connector", chromedp.Navigate(e.url+"/console/connectors"), chromedp.WaitVisible(css("#conn-name")),
+		chromedp.SendKeys(css("#conn-name"), "inventory"), chromedp.SendKeys(css("#conn-server"), startMCP(t, "s3cret", "X-Team: blue")),
+		chromedp.SendKeys(css("#conn-desc"), "Stock levels"), chromedp.SendKeys(css("#conn-token"), "s3cret"),
+		chromedp.SendKeys(css("#conn-hname"), "X-Team"), chromedp.SendKeys(css("#conn-hvalue"), "blue"),
+		chromedp.Click(css("#create-connector")))
+	b.waitPath("^/console/connectors/[^/]+$")
+	b.do("connector tools", waitText("#tools", "Units in stock"))
+	b.screenshot("18-connectors")
+	connURL := eval[string](b, `location.href`)
+	connID := connURL[strings.LastIndex(connURL, "/")+1:]
+	// The agent builder offers it; the saved agent has it and its edit page shows it picked.
+	b.do("connector in the agent builder", chromedp.Navigate(e.url+"/console/agents/new"), chromedp.WaitVisible(css("#f-name")),
+		chromedp.SendKeys(css("#f-name"), "Stock desk"), chromedp.Click(css("#c-"+connID)), chromedp.Click(css("#save-agent")))
+	b.waitPath("^/console/agents/ag[^/]+$")
+	b.do("agent with a connector", waitJS(`document.querySelector('main a[href="/console/connectors/`+connID+`"]')`),
+		chromedp.Click(css("#edit-agent")), waitJS(`document.getElementById("c-`+connID+`").checked`))
+
 	// Keyboard: the first Tab reaches the skip link, which moves focus to
 	// the main content.
 	b.do("skip link", chromedp.Navigate(e.url+"/console/agents"), chromedp.WaitVisible(css("#new-agent")),
@@ -529,6 +548,10 @@ func TestConsoleInChromium(t *testing.T) {
 	b.screenshot("11-mobile-dark")
 	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 380 {
 		t.Errorf("at 375 px the page is %d px wide", w)
+	}
+	b.do("connector at 375 px", chromedp.Navigate(connURL), chromedp.WaitVisible(css("#tools")))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 380 {
+		t.Errorf("at 375 px the connector page is %d px wide", w)
 	}
 	b.do("desktop light", chromedp.EmulateViewport(1280, 900), colorScheme("light"))
 

@@ -119,6 +119,8 @@ func (c *Console) routes() {
 	c.mux.Handle("GET "+Prefix+"/libraries/{library_id}", c.signedIn(c.libraryPage))
 	c.mux.Handle("POST "+Prefix+"/libraries/{library_id}/search", c.signedIn(c.librarySearch))
 	c.mux.Handle("GET "+Prefix+"/files", c.signedIn(c.filesPage))
+	c.mux.Handle("GET "+Prefix+"/connectors", c.signedIn(c.connectorsPage))
+	c.mux.Handle("GET "+Prefix+"/connectors/{connector_id}", c.signedIn(c.connectorPage))
 	c.mux.Handle("GET "+Prefix+"/usage", c.signedIn(c.usagePage))
 	c.mux.Handle(Prefix+"/api/v1/", c.signedIn(c.proxy))
 	c.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {

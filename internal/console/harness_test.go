@@ -74,7 +74,8 @@ func newEnv(t *testing.T) *env {
 	cfg := "providers: [{name: offline, type: scripted, script: ./script.yaml}]\n" +
 		"models: [{name: mistral-medium-latest, provider: offline}]\n" +
 		"web_search: {searxng_url: " + fake.URL + ", allow_private: true, max_results: 2}\n" +
-		"image_generation: {base_url: " + fake.URL + ", allow_private: true}\n"
+		"image_generation: {base_url: " + fake.URL + ", allow_private: true}\n" +
+		"connectors: {allow_private: true}\n"
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -80,7 +80,12 @@ func (c *Console) agentEditPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d["Models"], d["Agents"], d["Libraries"] = models.Data, agents, libs.Data
+	var conns struct {
+		Items list `json:"items"`
+	}
+	// A server without connectors still edits agents: the picker is empty.
+	_ = c.call(r, "GET", "/v1/connectors?page_size=200", nil, &conns)
+	d["Models"], d["Agents"], d["Libraries"], d["Connectors"] = models.Data, agents, libs.Data, conns.Items
 	title := "New agent"
 	if d["Agent"] != nil {
 		title = "Edit " + str(d["Agent"].(obj)["name"])

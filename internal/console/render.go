@@ -21,7 +21,7 @@ type page struct {
 }
 
 var pageNames = []string{"login", "error", "agents", "agent", "agent_edit", "agent_diff", "playground",
-	"conversations", "conversation", "libraries", "library", "files", "usage"}
+	"conversations", "conversation", "libraries", "library", "files", "connectors", "connector", "usage"}
 
 var funcs = template.FuncMap{
 	// json pretty-prints a value.

@@ -104,9 +104,9 @@ type UploadMeta struct {
 // StoreContent streams content into a new blob and returns its key and
 // description. The file record is not created yet (see Create), so an
 // upload whose other fields turn out invalid leaves nothing behind.
-func (s *Service) StoreContent(r io.Reader) (string, PutResult, error) {
+func (s *Service) StoreContent(ctx context.Context, r io.Reader) (string, PutResult, error) {
 	key := uuid.NewString()
-	res, err := s.blobs.Put(key, r, s.maxSize)
+	res, err := s.blobs.Put(ctx, key, r, s.maxSize)
 	if errors.Is(err, ErrTooLarge) {
 		return "", res, apierr.New(apierr.TooLarge, "file is larger than the %d-byte limit", s.maxSize)
 	}
@@ -114,7 +114,9 @@ func (s *Service) StoreContent(r io.Reader) (string, PutResult, error) {
 }
 
 // Discard removes content stored by StoreContent that will not be used.
-func (s *Service) Discard(key string) { _ = s.blobs.Delete(key) }
+func (s *Service) Discard(ctx context.Context, key string) {
+	_ = s.blobs.Delete(context.WithoutCancel(ctx), key)
+}
 
 var purposes = map[string]string{"fine-tune": "instruct", "batch": "batch_request", "ocr": "ocr_input", "audio": "audio"}
 
@@ -174,13 +176,13 @@ func (s *Service) Create(ctx context.Context, ws, key string, res PutResult, m U
 
 // Put stores content and records it in one step (for connectors).
 func (s *Service) Put(ctx context.Context, ws string, r io.Reader, m UploadMeta) (*store.File, error) {
-	key, res, err := s.StoreContent(r)
+	key, res, err := s.StoreContent(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	f, err := s.Create(ctx, ws, key, res, m)
 	if err != nil {
-		s.Discard(key)
+		s.Discard(ctx, key)
 		return nil, err
 	}
 	return f, nil
@@ -205,8 +207,8 @@ func (s *Service) List(ctx context.Context, ws string, f store.FileFilter, p sto
 }
 
 // Open returns a file's content.
-func (s *Service) Open(f *store.File) (io.ReadSeekCloser, error) {
-	return s.blobs.Open(f.StorageKey)
+func (s *Service) Open(ctx context.Context, f *store.File) (io.ReadSeekCloser, error) {
+	return s.blobs.Open(ctx, f.StorageKey)
 }
 
 // Delete removes a file and its content.
@@ -221,7 +223,7 @@ func (s *Service) Delete(ctx context.Context, ws, id string) error {
 		}
 		return err
 	}
-	_ = s.blobs.Delete(f.StorageKey)
+	_ = s.blobs.Delete(context.WithoutCancel(ctx), f.StorageKey)
 	return nil
 }
 

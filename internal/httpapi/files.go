@@ -35,7 +35,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 	var res file.PutResult
 	fail := func(err error) {
 		if key != "" {
-			s.Files.Discard(key)
+			s.Files.Discard(r.Context(), key)
 		}
 		writeError(w, r, err)
 	}
@@ -56,7 +56,7 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request) {
 			}
 			meta.Filename = part.FileName()
 			meta.ContentType = part.Header.Get("Content-Type")
-			key, res, err = s.Files.StoreContent(part)
+			key, res, err = s.Files.StoreContent(r.Context(), part)
 			if err != nil {
 				fail(uploadError(err, s.Files.MaxSize()))
 				return
@@ -187,7 +187,7 @@ func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, f *store.File) {
-	rc, err := s.Files.Open(f)
+	rc, err := s.Files.Open(r.Context(), f)
 	if err != nil {
 		writeError(w, r, apierr.Wrap(apierr.Internal, err, "file content missing"))
 		return

@@ -239,7 +239,7 @@ func (s *Server) signedDocument(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	rc, err := svc.OpenContent(d)
+	rc, err := svc.OpenContent(r.Context(), d)
 	if err != nil {
 		writeError(w, r, apierr.Wrap(apierr.Internal, err, "document content missing"))
 		return

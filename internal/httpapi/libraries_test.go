@@ -17,7 +17,7 @@ import (
 
 	"github.com/tramontane/tramontane/internal/apierr"
 	"github.com/tramontane/tramontane/internal/auth"
-	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/httpapi"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/model"
@@ -61,7 +61,7 @@ func newLibEnv(t *testing.T) *libEnv {
 	// This env ingests by hand with its own library service and blobs: the
 	// app's workers must not claim its documents.
 	e.app.StopWorkers()
-	blobs, err := file.NewDiskBlobs(t.TempDir())
+	blobs, err := blob.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

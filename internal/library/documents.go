@@ -32,7 +32,7 @@ func (s *Service) Upload(ctx context.Context, ws, libraryID, filename, contentTy
 		return nil, err
 	}
 	key := uuid.NewString()
-	res, err := s.opts.Blobs.Put(key, content, s.opts.MaxUploadBytes)
+	res, err := s.opts.Blobs.Put(ctx, key, content, s.opts.MaxUploadBytes)
 	if errors.Is(err, file.ErrTooLarge) {
 		return nil, apierr.New(apierr.TooLarge, "file is larger than the %d-byte limit", s.opts.MaxUploadBytes)
 	}
@@ -58,7 +58,7 @@ func (s *Service) Upload(ctx context.Context, ws, libraryID, filename, contentTy
 		Extension: ext, Size: res.Size, Hash: res.SHA256, StorageKey: key, UploadedBy: ws, Status: store.DocTodo,
 		CreatedAt: at, UpdatedAt: at}
 	if err := s.store.CreateDocument(ctx, d); err != nil {
-		_ = s.opts.Blobs.Delete(key)
+		_ = s.opts.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return nil, err
 	}
 	s.Notify()
@@ -221,7 +221,7 @@ func (s *Service) DeleteDocument(ctx context.Context, ws, libraryID, id string) 
 		}
 		return err
 	}
-	_ = s.opts.Blobs.Delete(d.StorageKey)
+	_ = s.opts.Blobs.Delete(context.WithoutCancel(ctx), d.StorageKey)
 	return nil
 }
 
@@ -268,6 +268,6 @@ func (s *Service) text(ctx context.Context, d *store.Document, from, to int) (st
 }
 
 // OpenContent opens a document's original content.
-func (s *Service) OpenContent(d *store.Document) (io.ReadSeekCloser, error) {
-	return s.opts.Blobs.Open(d.StorageKey)
+func (s *Service) OpenContent(ctx context.Context, d *store.Document) (io.ReadSeekCloser, error) {
+	return s.opts.Blobs.Open(ctx, d.StorageKey)
 }

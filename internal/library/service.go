@@ -260,7 +260,7 @@ func (s *Service) Delete(ctx context.Context, ws, id string) (*store.Library, er
 		return nil, err
 	}
 	for _, k := range keys {
-		if err := s.opts.Blobs.Delete(k); err != nil {
+		if err := s.opts.Blobs.Delete(context.WithoutCancel(ctx), k); err != nil {
 			s.log.Warn("library: cannot delete document content", "library_id", id, "err", err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tramontane/tramontane/internal/apierr"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/store"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
@@ -34,7 +35,7 @@ func newTestEnv(t *testing.T, mod ...func(*Options)) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobs, err := file.NewDiskBlobs(dir + "/blobs")
+	blobs, err := blob.NewLocal(dir + "/blobs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestLibraryRolesEverywhere(t *testing.T) {
 	if _, err := e.svc.Delete(bg, e.a, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.blobs.Open(d.StorageKey); err == nil {
+	if _, err := e.blobs.Open(context.Background(), d.StorageKey); err == nil {
 		t.Fatal("document content survived the library")
 	}
 }
@@ -276,7 +277,7 @@ func TestDocumentUpdatesAndListing(t *testing.T) {
 	if err := e.svc.SweepExpired(bg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.blobs.Open(d2.StorageKey); err == nil {
+	if _, err := e.blobs.Open(context.Background(), d2.StorageKey); err == nil {
 		t.Fatal("expired content not swept")
 	}
 }

@@ -157,7 +157,7 @@ func (s *Service) SweepExpired(ctx context.Context) error {
 		if _, err := s.store.DeleteDocument(ctx, d.LibraryID, d.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		_ = s.opts.Blobs.Delete(d.StorageKey)
+		_ = s.opts.Blobs.Delete(context.WithoutCancel(ctx), d.StorageKey)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (s *Service) ingest(ctx context.Context, d *store.Document) (*store.Documen
 	if err != nil {
 		return nil, err
 	}
-	x, err := s.extractDoc(d)
+	x, err := s.extractDoc(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -323,11 +323,11 @@ func embedText(docName string, c TextChunk) string {
 }
 
 // extractDoc opens a document's content and extracts its text.
-func (s *Service) extractDoc(d *store.Document) (*Extracted, error) {
+func (s *Service) extractDoc(ctx context.Context, d *store.Document) (*Extracted, error) {
 	if d.Size > s.opts.Limits.MaxBytes {
 		return nil, failf("the file is too large to process (%d bytes; the limit is %d)", d.Size, s.opts.Limits.MaxBytes)
 	}
-	rc, err := s.opts.Blobs.Open(d.StorageKey)
+	rc, err := s.opts.Blobs.Open(ctx, d.StorageKey)
 	if err != nil {
 		return nil, failf("the document's content is missing")
 	}

@@ -23,8 +23,9 @@
 //
 // Counters live behind the State interface. The in-process Memory state is
 // right for a single instance; several instances behind one load balancer
-// need a shared State (Redis, PostgreSQL), or each instance enforces its own
-// copy of every limit.
+// share a Redis State (NewRedis), so that a limit holds across all of them.
+// When the shared State cannot be reached, a request is refused with 503
+// (fail closed, the default) or admitted (fail open, SetFailOpen).
 package ratelimit
 
 import (
@@ -136,9 +137,24 @@ func (c Config) KeyLimits(own Limits, tier string) Limits {
 // Limiter decides whether requests may proceed. A nil *Limiter admits
 // everything. It is safe for concurrent use.
 type Limiter struct {
-	cfg   atomic.Pointer[Config]
-	now   func() time.Time
-	state State
+	cfg      atomic.Pointer[Config]
+	now      func() time.Time
+	state    State
+	failOpen bool
+	onError  func(error)
+}
+
+// SetFailOpen makes the limiter admit requests when its State fails
+// (instead of refusing them with 503), and report each failure to onError
+// (may be nil). Call it before the limiter is used.
+func (l *Limiter) SetFailOpen(open bool, onError func(error)) {
+	l.failOpen, l.onError = open, onError
+}
+
+func (l *Limiter) stateFailed(err error) {
+	if l.onError != nil {
+		l.onError(err)
+	}
 }
 
 // New returns a Limiter over in-process state. now is the clock; nil means
@@ -224,7 +240,20 @@ func (l *Limiter) allow(p plan) (Decision, error) {
 		return Decision{}, nil
 	}
 	buckets := p.buckets[:p.n]
-	usage, ok := l.state.Take(l.now(), buckets)
+	usage, ok, err := l.state.Take(l.now(), buckets)
+	if err != nil {
+		var ae *apierr.Error
+		if errors.As(err, &ae) {
+			return Decision{}, ae // the State's own answer (Unshared)
+		}
+		l.stateFailed(err)
+		if l.failOpen {
+			return Decision{}, nil
+		}
+		e := apierr.Wrap(apierr.Unavailable, err, "rate limits cannot be checked right now (the shared rate-limit store is unreachable); retry shortly")
+		e.RetryAfter = time.Second
+		return Decision{}, e
+	}
 	d := decide(buckets, usage)
 	if ok {
 		return d, nil
@@ -292,7 +321,9 @@ func (l *Limiter) Charge(keyID, workspaceID string, tokens int) {
 	if workspaceID != "" {
 		ids = append(ids, workspaceScope+":"+workspaceID)
 	}
-	l.state.Charge(l.now(), ids, int64(tokens))
+	if err := l.state.Charge(l.now(), ids, int64(tokens)); err != nil {
+		l.stateFailed(err)
+	}
 }
 
 // charge adds tokens to the given buckets only.
@@ -300,7 +331,9 @@ func (l *Limiter) charge(ids []string, tokens int) {
 	if tokens <= 0 || len(ids) == 0 {
 		return
 	}
-	l.state.Charge(l.now(), ids, int64(tokens))
+	if err := l.state.Charge(l.now(), ids, int64(tokens)); err != nil {
+		l.stateFailed(err)
+	}
 }
 
 func ceilSeconds(d time.Duration) int64 {

@@ -16,17 +16,19 @@ import (
 // EXPIRE on a per-minute key for the token windows) or a single PostgreSQL
 // statement can perform atomically.
 //
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. An error means the
+// counters could not be reached (a shared State that is down); Take must
+// then return within a bounded time, never hang.
 type State interface {
 	// Take looks at every bucket at time now. If all of them have room for
 	// one more request (a request token is available and the current
 	// minute's token budget is not used up), it takes one request from
 	// each and reports ok. Otherwise it takes nothing from any of them.
 	// Either way it reports each bucket's usage, in the order given.
-	Take(now time.Time, buckets []Bucket) (usage []Usage, ok bool)
+	Take(now time.Time, buckets []Bucket) (usage []Usage, ok bool, err error)
 	// Charge adds tokens to the current minute's usage of the buckets
 	// with the given ids.
-	Charge(now time.Time, ids []string, tokens int64)
+	Charge(now time.Time, ids []string, tokens int64) error
 }
 
 // Bucket names one set of counters and the limits that apply to it now.
@@ -98,7 +100,7 @@ func (m *Memory) Len() int {
 }
 
 // Take implements State.
-func (m *Memory) Take(now time.Time, buckets []Bucket) ([]Usage, bool) {
+func (m *Memory) Take(now time.Time, buckets []Bucket) ([]Usage, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(now)
@@ -129,7 +131,7 @@ func (m *Memory) Take(now time.Time, buckets []Bucket) ([]Usage, bool) {
 		}
 	}
 	if !ok {
-		return usage, false
+		return usage, false, nil
 	}
 	for i, b := range buckets {
 		if b.RPS > 0 {
@@ -137,13 +139,13 @@ func (m *Memory) Take(now time.Time, buckets []Bucket) ([]Usage, bool) {
 			usage[i].Requests = max(0, int(math.Floor(entries[i].lim.TokensAt(now))))
 		}
 	}
-	return usage, true
+	return usage, true, nil
 }
 
 // Charge implements State.
-func (m *Memory) Charge(now time.Time, ids []string, tokens int64) {
+func (m *Memory) Charge(now time.Time, ids []string, tokens int64) error {
 	if tokens <= 0 || len(ids) == 0 {
-		return
+		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -154,6 +156,7 @@ func (m *Memory) Charge(now time.Time, ids []string, tokens int64) {
 		e.used = e.usedIn(start) + tokens
 		e.window = start
 	}
+	return nil
 }
 
 func (m *Memory) get(id string) *entry {
@@ -211,3 +214,15 @@ func (e *entry) setRate(now time.Time, rps float64, burst int) {
 func seconds(s float64) time.Duration {
 	return time.Duration(math.Ceil(s * float64(time.Second)))
 }
+
+// Unshared is the State of an instance that must not count limits on its
+// own (several instances on PostgreSQL without a shared store): every
+// request that a limit applies to is refused with Err, which should name
+// the fix. Requests without limits never reach a State.
+type Unshared struct{ Err error }
+
+// Take implements State.
+func (u Unshared) Take(time.Time, []Bucket) ([]Usage, bool, error) { return nil, false, u.Err }
+
+// Charge implements State.
+func (u Unshared) Charge(time.Time, []string, int64) error { return nil }

@@ -85,6 +85,10 @@
         const box = document.getElementById("t-" + t.type);
         if (box) box.checked = true;
         if (t.type === "document_library") setMulti(form.elements.library_ids, t.library_ids);
+        if (t.type === "connector") {
+          const c = document.getElementById("c-" + t.connector_id);
+          if (c) c.checked = true;
+        }
       }
       for (const n of ((t.tool_configuration || {}).requires_confirmation || [])) confirm.push(n);
     }
@@ -111,6 +115,9 @@
         tools.push(withConfirm(t, b));
       }
     }
+    form.querySelectorAll('input[name="connector_ids"]:checked').forEach(function (c) {
+      tools.push({ type: "connector", connector_id: c.value });
+    });
     fnBox.querySelectorAll(".function").forEach(function (node) {
       const name = node.querySelector(".fn-name").value.trim();
       const text = node.querySelector(".fn-parameters").value;

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tramontane/tramontane/internal/file"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
@@ -54,7 +54,7 @@ func ingest(t testing.TB, url string, docs []Doc) (*library.Service, string, str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobs, err := file.NewDiskBlobs(dir + "/blobs")
+	blobs, err := blob.NewLocal(dir + "/blobs")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/blob"
 	"github.com/tramontane/tramontane/internal/engine"
-	"github.com/tramontane/tramontane/internal/file"
 	"github.com/tramontane/tramontane/internal/library"
 	"github.com/tramontane/tramontane/internal/model"
 	"github.com/tramontane/tramontane/internal/model/scripted"
@@ -32,7 +32,7 @@ func setup(t *testing.T, embeddings string) (*Wired, string, string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobs, _ := file.NewDiskBlobs(dir + "/blobs")
+	blobs, _ := blob.NewLocal(dir + "/blobs")
 	t.Setenv("TRAMONTANE_EMBEDDINGS_MODEL", "")
 	w, err := Wire(ctx, WireOptions{Store: db, Blobs: blobs, Router: router{}, EmbeddingsModel: embeddings,
 		PublicURL: "https://docs.example", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

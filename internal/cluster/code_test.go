@@ -1,0 +1,163 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/tramontane/tramontane/internal/agent"
+	"github.com/tramontane/tramontane/internal/blob/blobtest"
+	"github.com/tramontane/tramontane/internal/engine"
+	"github.com/tramontane/tramontane/internal/model"
+)
+
+// notebook is a stateful stand-in for the sandbox: each conversation's
+// calls add to a counter that only this process holds, and a lost note is
+// reported once, as codeexec does.
+type notebook struct {
+	name  string
+	mu    sync.Mutex
+	state map[string]int
+	lost  map[string]string
+}
+
+func newNotebook(name string) *notebook {
+	return &notebook{name: name, state: map[string]int{}, lost: map[string]string{}}
+}
+
+func (n *notebook) Definition(agent.Tool) model.ToolDef {
+	return model.ToolDef{Name: "code_interpreter"}
+}
+func (n *notebook) Available() error { return nil }
+func (n *notebook) Close() error     { return nil }
+func (n *notebook) NoteLost(ws, conv, why string) {
+	n.mu.Lock()
+	n.lost[ws+"/"+conv] = why
+	n.mu.Unlock()
+}
+
+func (n *notebook) Execute(ctx context.Context, call engine.ToolCall) (*engine.ToolResult, error) {
+	if strings.Contains(call.Arguments, "raise") {
+		return nil, fmt.Errorf("boom in %s", n.name)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := call.Workspace + "/" + call.ConversationID
+	n.state[k]++
+	out := fmt.Sprintf("%s:%d", n.name, n.state[k])
+	if why := n.lost[k]; why != "" {
+		delete(n.lost, k)
+		out = "[" + why + "] " + out
+	}
+	return &engine.ToolResult{Info: map[string]any{"code_output": out}, ForModel: out}, nil
+}
+
+type testNode struct {
+	code *Code
+	nb   *notebook
+	srv  *httptest.Server
+}
+
+func startNode(t *testing.T, name string, key []byte) *testNode {
+	t.Helper()
+	node, err := Open(context.Background(), blobtest.PostgresURL(t), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	nb := newNotebook(name)
+	c := NewCode(node, nb, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	mux := http.NewServeMux()
+	mux.Handle("POST "+CodePath, c.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	node.SetURL(srv.URL)
+	return &testNode{code: c, nb: nb, srv: srv}
+}
+
+func run(t *testing.T, n *testNode, ws, conv, code string) (string, error) {
+	t.Helper()
+	res, err := n.code.Execute(context.Background(), engine.ToolCall{Workspace: ws, ConversationID: conv, Arguments: `{"code":"` + code + `"}`})
+	if err != nil {
+		return "", err
+	}
+	return res.ForModel, nil
+}
+
+// Calls of one conversation run on its owner wherever they land; when the
+// owner dies the next call takes over with a fresh session and says so.
+func TestCodeForwardedToOwner(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a, b, c := startNode(t, "a", key), startNode(t, "b", key), startNode(t, "c", key)
+	ws, conv := "ws-"+uuid.NewString(), "conv-"+uuid.NewString()
+	want := []string{"a:1", "a:2", "a:3", "a:4"}
+	for i, n := range []*testNode{a, b, c, b} {
+		got, err := run(t, n, ws, conv, "x")
+		if err != nil || got != want[i] {
+			t.Fatalf("call %d: %q %v, want %q", i, got, err, want[i])
+		}
+	}
+	// A tool error on the owner comes back as the error.
+	if _, err := run(t, c, ws, conv, "raise"); err == nil || !strings.Contains(err.Error(), "boom in a") {
+		t.Fatalf("forwarded error: %v", err)
+	}
+	// Another conversation, started on c, is c's.
+	conv2 := "conv-" + uuid.NewString()
+	if got, _ := run(t, c, ws, conv2, "x"); got != "c:1" {
+		t.Fatalf("second conversation: %q", got)
+	}
+	// The owner dies.
+	a.srv.CloseClientConnections()
+	a.srv.Close()
+	got, err := run(t, b, ws, conv, "x")
+	if err != nil || got != "["+LostNote+"] b:1" {
+		t.Fatalf("after the owner died: %q %v", got, err)
+	}
+	if got, _ := run(t, c, ws, conv, "x"); got != "b:2" {
+		t.Fatalf("after the takeover, c's call: %q, want b:2", got)
+	}
+}
+
+// Unsigned, badly signed or stale internal calls are refused.
+func TestCodeEndpointAuthenticated(t *testing.T) {
+	a := startNode(t, "a", []byte("0123456789abcdef0123456789abcdef"))
+	other := startNode(t, "o", []byte("another key, same length, wrong!"))
+	body, _ := json.Marshal(codeRequest{Owner: a.code.node.id, Workspace: "w", ConversationID: "c", Arguments: `{"code":"x"}`})
+	for name, set := range map[string]func(*http.Request){
+		"unsigned": func(*http.Request) {},
+		"wrong key": func(r *http.Request) {
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			r.Header.Set(headerTime, ts)
+			r.Header.Set(headerSignature, other.code.node.sign(ts, body))
+		},
+		"stale time": func(r *http.Request) {
+			ts := "1700000000"
+			r.Header.Set(headerTime, ts)
+			r.Header.Set(headerSignature, a.code.node.sign(ts, body))
+		},
+	} {
+		req, _ := http.NewRequest("POST", a.srv.URL+CodePath, strings.NewReader(string(body)))
+		set(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
+		}
+	}
+	if len(a.nb.state) != 0 {
+		t.Fatalf("an unauthenticated call ran code: %v", a.nb.state)
+	}
+}
