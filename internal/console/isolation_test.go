@@ -36,6 +36,9 @@ var consoleIsolation = map[string]consoleCase{
 	"GET /console/conversations/{conversation_id}": {},
 	"GET /console/libraries/{library_id}":          {},
 	"POST /console/libraries/{library_id}/search":  {form: "q=secret"},
+	// The owner's page lists the connector's tools: its server is a
+	// reserved .invalid host, so the page says so (200, with the error).
+	"GET /console/connectors/{connector_id}": {},
 }
 
 // apiCase is the query and body with which an API route taking an id is
