@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/tramontane/tramontane/internal/store"
 )
 
@@ -13,27 +15,31 @@ func testConnectors(t *testing.T, s store.Store) {
 		t.Fatal("the store does not implement store.ConnectorStore")
 	}
 	a, b := ws(t, s), ws(t, s)
+	// Connector ids are global keys: unique per run, so the suite also
+	// passes on a database kept from an earlier run.
+	run := uuid.NewString()[:8]
+	id := func(s string) string { return "conn_" + run + "_" + s }
 	t0 := now()
-	c := &store.Connector{ID: "conn_a1", WorkspaceID: a.ID, Name: "wiki", Description: "d", Server: "https://mcp.example.com/mcp",
+	c := &store.Connector{ID: id("a1"), WorkspaceID: a.ID, Name: "wiki", Description: "d", Server: "https://mcp.example.com/mcp",
 		Visibility: "private", Headers: []byte{1, 2, 3}, CreatedAt: t0, UpdatedAt: t0}
 	must(t, cs.CreateConnector(ctx(), c))
 	dup := *c
-	dup.ID = "conn_a2"
+	dup.ID = id("a2")
 	if err := cs.CreateConnector(ctx(), &dup); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("same name twice in a workspace: %v, want ErrConflict", err)
 	}
 	other := *c
-	other.ID, other.WorkspaceID = "conn_b1", b.ID
+	other.ID, other.WorkspaceID = id("b1"), b.ID
 	must(t, cs.CreateConnector(ctx(), &other)) // the same name in another workspace is fine
 
-	for _, key := range []string{"conn_a1", "wiki"} {
+	for _, key := range []string{id("a1"), "wiki"} {
 		got, err := cs.GetConnector(ctx(), a.ID, key)
 		must(t, err)
-		if got.ID != "conn_a1" || string(got.Headers) != "\x01\x02\x03" || !got.CreatedAt.Equal(t0) || got.Title != nil {
+		if got.ID != id("a1") || string(got.Headers) != "\x01\x02\x03" || !got.CreatedAt.Equal(t0) || got.Title != nil {
 			t.Fatalf("GetConnector(%q) = %+v", key, got)
 		}
 	}
-	if _, err := cs.GetConnector(ctx(), b.ID, "conn_a1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := cs.GetConnector(ctx(), b.ID, id("a1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("another workspace's connector: %v, want ErrNotFound", err)
 	}
 
@@ -51,21 +57,21 @@ func testConnectors(t *testing.T, s store.Store) {
 		t.Fatalf("update from another workspace: %v", err)
 	}
 
-	for i, id := range []string{"conn_a3", "conn_a4"} {
-		must(t, cs.CreateConnector(ctx(), &store.Connector{ID: id, WorkspaceID: a.ID, Name: "n" + string(rune('0'+i)), Server: "https://x", Visibility: "private", CreatedAt: t0, UpdatedAt: t0}))
+	for i, cid := range []string{id("a3"), id("a4")} {
+		must(t, cs.CreateConnector(ctx(), &store.Connector{ID: cid, WorkspaceID: a.ID, Name: "n" + string(rune('0'+i)), Server: "https://x", Visibility: "private", CreatedAt: t0, UpdatedAt: t0}))
 	}
 	page, err := cs.ListConnectors(ctx(), a.ID, "", 2)
 	must(t, err)
-	if len(page) != 2 || page[0].ID != "conn_a1" || page[1].ID != "conn_a3" {
+	if len(page) != 2 || page[0].ID != id("a1") || page[1].ID != id("a3") {
 		t.Fatalf("first page: %+v", page)
 	}
 	page, err = cs.ListConnectors(ctx(), a.ID, page[1].ID, 2)
 	must(t, err)
-	if len(page) != 1 || page[0].ID != "conn_a4" {
+	if len(page) != 1 || page[0].ID != id("a4") {
 		t.Fatalf("second page: %+v", page)
 	}
 
-	cr := &store.ConnectorCredential{ConnectorID: "conn_a1", WorkspaceID: a.ID, Name: "main", AuthType: "bearer", IsDefault: true, Secret: []byte("sealed"), CreatedAt: t0, UpdatedAt: t0}
+	cr := &store.ConnectorCredential{ConnectorID: id("a1"), WorkspaceID: a.ID, Name: "main", AuthType: "bearer", IsDefault: true, Secret: []byte("sealed"), CreatedAt: t0, UpdatedAt: t0}
 	must(t, cs.PutCredential(ctx(), cr, false))
 	if err := cs.PutCredential(ctx(), cr, false); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("credential twice: %v", err)
@@ -78,23 +84,23 @@ func testConnectors(t *testing.T, s store.Store) {
 	if err := cs.PutCredential(ctx(), &missing, true); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("replace of a missing credential: %v", err)
 	}
-	list, err := cs.ListCredentials(ctx(), a.ID, "conn_a1")
+	list, err := cs.ListCredentials(ctx(), a.ID, id("a1"))
 	must(t, err)
 	if len(list) != 2 || list[0].Name != "main" || list[0].IsDefault || !list[1].IsDefault || string(list[1].Secret) != "sealed" {
 		t.Fatalf("credentials: %+v", list)
 	}
-	if l, _ := cs.ListCredentials(ctx(), b.ID, "conn_a1"); len(l) != 0 {
+	if l, _ := cs.ListCredentials(ctx(), b.ID, id("a1")); len(l) != 0 {
 		t.Fatalf("another workspace sees credentials: %+v", l)
 	}
-	must(t, cs.DeleteCredential(ctx(), a.ID, "conn_a1", "second"))
-	if err := cs.DeleteCredential(ctx(), a.ID, "conn_a1", "second"); !errors.Is(err, store.ErrNotFound) {
+	must(t, cs.DeleteCredential(ctx(), a.ID, id("a1"), "second"))
+	if err := cs.DeleteCredential(ctx(), a.ID, id("a1"), "second"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if err := cs.DeleteConnector(ctx(), b.ID, "conn_a1"); !errors.Is(err, store.ErrNotFound) {
+	if err := cs.DeleteConnector(ctx(), b.ID, id("a1")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete from another workspace: %v", err)
 	}
-	must(t, cs.DeleteConnector(ctx(), a.ID, "conn_a1"))
-	if l, _ := cs.ListCredentials(ctx(), a.ID, "conn_a1"); len(l) != 0 {
+	must(t, cs.DeleteConnector(ctx(), a.ID, id("a1")))
+	if l, _ := cs.ListCredentials(ctx(), a.ID, id("a1")); len(l) != 0 {
 		t.Fatalf("credentials survive their connector: %+v", l)
 	}
 }

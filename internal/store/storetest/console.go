@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,11 +15,14 @@ func testUsage(t *testing.T, s store.Store) {
 	if !ok {
 		t.Skip("this store keeps no usage ledger")
 	}
-	a, err := s.EnsureWorkspace(ctx(), "usage-a")
+	// Unique names: the suite may run against a database kept from an
+	// earlier run, whose ledger already holds rows for fixed names.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	a, err := s.EnsureWorkspace(ctx(), "usage-a-"+run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.EnsureWorkspace(ctx(), "usage-b")
+	b, err := s.EnsureWorkspace(ctx(), "usage-b-"+run)
 	if err != nil {
 		t.Fatal(err)
 	}
