@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tramontane/tramontane/internal/store"
 )
@@ -31,6 +32,9 @@ type appendReq struct {
 	entries     []store.Entry
 	state       json.RawMessage
 	done        chan error
+	// flush marks a request that appends nothing: it makes the committer
+	// write the pending usage now (see usagebatch.go).
+	flush bool
 }
 
 type committer struct {
@@ -38,6 +42,11 @@ type committer struct {
 	reqs chan *appendReq
 	quit chan struct{}
 	done chan struct{}
+	// kick tells the committer that usage is pending (usagebatch.go).
+	kick chan struct{}
+
+	umu   sync.Mutex
+	usage map[usageKey]store.UsageDay
 
 	mu     sync.RWMutex
 	closed bool
@@ -46,7 +55,7 @@ type committer struct {
 }
 
 func newCommitter(db *DB) *committer {
-	c := &committer{db: db, reqs: make(chan *appendReq, maxGroup), quit: make(chan struct{}), done: make(chan struct{})}
+	c := &committer{db: db, reqs: make(chan *appendReq, maxGroup), quit: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	go c.run()
 	return c
 }
@@ -80,17 +89,34 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer close(c.done)
+	// flushAt writes the usage pending for usageDelay.
+	flushAt := time.NewTimer(time.Hour)
+	flushAt.Stop()
+	defer flushAt.Stop()
+	waiting := false
 	for {
 		var first *appendReq
 		select {
 		case first = <-c.reqs:
+		case <-c.kick:
+			if !waiting {
+				waiting = true
+				flushAt.Reset(usageDelay)
+			}
+			continue
+		case <-flushAt.C:
+			waiting = false
+			_ = c.commitUsage()
+			continue
 		case <-c.quit:
-			// No sender is left (closed is set): commit what is queued.
+			// No sender is left (closed is set): commit what is queued,
+			// then the pending usage.
 			for {
 				select {
 				case r := <-c.reqs:
 					c.commit(c.gather(r))
 				default:
+					_ = c.commitUsage()
 					return
 				}
 			}
@@ -119,6 +145,10 @@ func (c *committer) commit(batch []*appendReq) {
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.done <- err
+			continue
+		}
+		if r.flush {
+			r.done <- c.commitUsage()
 			continue
 		}
 		live = append(live, r)

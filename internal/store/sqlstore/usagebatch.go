@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tramontane/tramontane/internal/store"
+)
+
+// Usage batching (SQLite). Every run adds to its (workspace, day, model)
+// usage row. Written at once, that is a second write transaction per turn
+// on the single writer connection, queued behind and ahead of the turns'
+// appends. Instead, AddUsage adds to counters in memory and the committer
+// writes them all in one transaction usageDelay after the first of them:
+// under load one small transaction per usageDelay instead of one per turn.
+// ListUsage writes what is pending first, so a reader of this store sees
+// every recorded run; Close writes it too. A crash of the process loses
+// at most the usage of its last usageDelay (the runs' entries are not
+// affected); usage was already written after the run's answer, and its
+// failures ignored.
+
+// usageDelay bounds how long usage waits in memory.
+const usageDelay = 100 * time.Millisecond
+
+type usageKey struct{ workspace, day, model string }
+
+// addUsage merges u into the pending counters and wakes the committer.
+func (c *committer) addUsage(workspaceID string, u store.UsageDay) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return errClosed
+	}
+	c.umu.Lock()
+	if c.usage == nil {
+		c.usage = map[usageKey]store.UsageDay{}
+	}
+	k := usageKey{workspaceID, u.Day, u.Model}
+	c.usage[k] = sumUsage(c.usage[k], u)
+	c.umu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default: // already woken
+	}
+	return nil
+}
+
+// flush writes the pending usage now and waits for it.
+func (c *committer) flush(ctx context.Context) error {
+	return c.submit(&appendReq{ctx: ctx, flush: true, done: make(chan error, 1)})
+}
+
+// takeUsage removes and returns the pending counters.
+func (c *committer) takeUsage() map[usageKey]store.UsageDay {
+	c.umu.Lock()
+	defer c.umu.Unlock()
+	u := c.usage
+	c.usage = nil
+	return u
+}
+
+// restoreUsage puts back counters whose transaction failed.
+func (c *committer) restoreUsage(u map[usageKey]store.UsageDay) {
+	if len(u) == 0 {
+		return
+	}
+	c.umu.Lock()
+	defer c.umu.Unlock()
+	if c.usage == nil {
+		c.usage = map[usageKey]store.UsageDay{}
+	}
+	for k, v := range u {
+		c.usage[k] = sumUsage(c.usage[k], v)
+	}
+}
+
+func sumUsage(a, b store.UsageDay) store.UsageDay {
+	b.Requests += a.Requests
+	b.PromptTokens += a.PromptTokens
+	b.CompletionTokens += a.CompletionTokens
+	b.ConnectorTokens += a.ConnectorTokens
+	return b
+}
+
+// commitUsage writes the pending counters in one transaction; on failure
+// they stay pending, retried with the next usage added or flushed.
+func (c *committer) commitUsage() error {
+	u := c.takeUsage()
+	if len(u) == 0 {
+		return nil
+	}
+	db, ctx := c.db, context.Background()
+	err := db.tx(ctx, func(q querier) error {
+		for k, v := range u {
+			if err := db.upsertUsage(ctx, q, k.workspace, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.restoreUsage(u)
+		return fmt.Errorf("sqlstore: write usage: %w", err)
+	}
+	return nil
+}
