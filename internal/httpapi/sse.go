@@ -25,13 +25,16 @@ type sseSink struct {
 	ping    time.Duration
 	onEvent func(engine.Event)
 
-	mu       sync.Mutex // guards the writer between the run and the pinger
+	mu       sync.Mutex // guards the writer between the run and the ping timer
 	wrote    bool
 	failed   error
 	lastSend time.Time
-	stop     chan struct{}
-	buf      bytes.Buffer  // the event being written
-	enc      *json.Encoder // writes into buf
+	// pingT fires the next keep-alive check. A timer rather than a
+	// goroutine per stream: an idle stream holds no pinger stack.
+	pingT   *time.Timer
+	stopped bool
+	buf     bytes.Buffer  // the event being written
+	enc     *json.Encoder // writes into buf
 }
 
 func newSSESink(w http.ResponseWriter, ping time.Duration) *sseSink {
@@ -79,36 +82,34 @@ func (s *sseSink) start() {
 	h.Set("X-Accel-Buffering", "no")
 	s.w.WriteHeader(http.StatusOK)
 	s.wrote = true
-	s.stop = make(chan struct{})
-	go s.pinger(s.stop)
+	if !s.stopped {
+		s.pingT = time.AfterFunc(s.ping, s.pingIfQuiet)
+	}
 }
 
-// pinger writes a keep-alive comment whenever nothing was sent for a ping
-// interval, until stopped.
-func (s *sseSink) pinger(stop chan struct{}) {
-	t := time.NewTicker(s.ping / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
+// pingIfQuiet writes a keep-alive comment if nothing was sent for a ping
+// interval, and sets the timer for the next check, until stopped.
+func (s *sseSink) pingIfQuiet() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || s.failed != nil {
+		return
+	}
+	if time.Since(s.lastSend) >= s.ping {
+		if s.write([]byte(": ping\n\n")) != nil {
 			return
-		case <-t.C:
-			s.mu.Lock()
-			if s.failed == nil && time.Since(s.lastSend) >= s.ping {
-				_ = s.write([]byte(": ping\n\n"))
-			}
-			s.mu.Unlock()
 		}
 	}
+	s.pingT.Reset(s.ping - time.Since(s.lastSend))
 }
 
 // stopPinger stops the keep-alives; safe to call more than once.
 func (s *sseSink) stopPinger() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stop != nil {
-		close(s.stop)
-		s.stop = nil
+	s.stopped = true
+	if s.pingT != nil {
+		s.pingT.Stop()
 	}
 }
 
