@@ -15,6 +15,7 @@ const convCols = `id, workspace_id, agent_id, agent_version, model, config, name
 
 // CreateConversation inserts a conversation and its first entries.
 func (db *DB) CreateConversation(ctx context.Context, c *store.Conversation, entries []store.Entry) error {
+	defer db.convs.drop(c.ID)
 	return db.tx(ctx, func(q querier) error {
 		var av any
 		if c.AgentVersion != nil {
@@ -105,10 +106,15 @@ func scanConv(sc interface{ Scan(...any) error }) (*store.Conversation, error) {
 
 // GetConversation returns a workspace's conversation.
 func (db *DB) GetConversation(ctx context.Context, workspaceID, id string) (*store.Conversation, error) {
+	c, gen, ok := db.convs.get(workspaceID, id)
+	if ok {
+		return c, nil
+	}
 	c, err := scanConv(db.rq().QueryRowContext(ctx, db.q(`SELECT `+convCols+` FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID))
 	if err != nil {
 		return nil, notFound(err)
 	}
+	db.convs.put(gen, c)
 	return c, nil
 }
 
@@ -144,6 +150,7 @@ func (db *DB) ListConversations(ctx context.Context, workspaceID string, metadat
 
 // DeleteConversation removes a conversation and its entries.
 func (db *DB) DeleteConversation(ctx context.Context, workspaceID, id string) error {
+	defer db.convs.drop(id)
 	res, err := db.wq().ExecContext(ctx, db.q(`DELETE FROM conversations WHERE id = ? AND workspace_id = ?`), id, workspaceID)
 	if err != nil {
 		return err
@@ -169,12 +176,14 @@ func (db *DB) AppendEntries(ctx context.Context, workspaceID, id string, entries
 		return db.group.submit(&appendReq{ctx: ctx, workspaceID: workspaceID, id: id, entries: entries, state: state, done: make(chan error, 1)})
 	}
 	return db.tx(ctx, func(q querier) error {
-		return db.appendIn(ctx, q, workspaceID, id, entries, state)
+		_, _, err := db.appendIn(ctx, q, workspaceID, id, entries, state)
+		return err
 	})
 }
 
-// appendIn is AppendEntries inside a transaction.
-func (db *DB) appendIn(ctx context.Context, q querier, workspaceID, id string, entries []store.Entry, state json.RawMessage) error {
+// appendIn is AppendEntries inside a transaction. It returns the
+// conversation's new next_seq and the updated_at it wrote.
+func (db *DB) appendIn(ctx context.Context, q querier, workspaceID, id string, entries []store.Entry, state json.RawMessage) (next int, updated int64, err error) {
 	now := ts(time.Now().UTC())
 	query, args := `UPDATE conversations SET next_seq = next_seq + ?, updated_at = ? WHERE id = ? AND workspace_id = ? RETURNING next_seq`,
 		[]any{len(entries), now, id, workspaceID}
@@ -182,14 +191,13 @@ func (db *DB) appendIn(ctx context.Context, q querier, workspaceID, id string, e
 		query, args = `UPDATE conversations SET next_seq = next_seq + ?, updated_at = ?, state = ? WHERE id = ? AND workspace_id = ? RETURNING next_seq`,
 			[]any{len(entries), now, nullJSON(state), id, workspaceID}
 	}
-	var next int
 	if err := q.QueryRowContext(ctx, db.q(query), args...).Scan(&next); err != nil {
-		return notFound(err)
+		return 0, 0, notFound(err)
 	}
 	if len(entries) == 0 {
-		return nil
+		return next, now, nil
 	}
-	return db.insertRows(ctx, q, &store.Conversation{ID: id, NextSeq: next - len(entries)}, entries)
+	return next, now, db.insertRows(ctx, q, &store.Conversation{ID: id, NextSeq: next - len(entries)}, entries)
 }
 
 const entryCols = `conversation_id, seq, id, type, body, created_at`
@@ -262,6 +270,7 @@ func (db *DB) UpdateEntry(ctx context.Context, workspaceID, conversationID, entr
 
 // ClaimRun takes or extends the run lease.
 func (db *DB) ClaimRun(ctx context.Context, workspaceID, id, owner string, until time.Time) error {
+	defer db.convs.drop(id)
 	now := ts(time.Now())
 	res, err := db.wq().ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = ?, run_until = ? WHERE id = ? AND workspace_id = ? AND (run_owner = '' OR run_owner = ? OR run_until < ?)`),
 		owner, ts(until), id, workspaceID, owner, now)
@@ -279,6 +288,7 @@ func (db *DB) ClaimRun(ctx context.Context, workspaceID, id, owner string, until
 
 // ReleaseRun gives the lease up.
 func (db *DB) ReleaseRun(ctx context.Context, workspaceID, id, owner string) error {
+	defer db.convs.drop(id)
 	_, err := db.wq().ExecContext(ctx, db.q(`UPDATE conversations SET run_owner = '', run_until = 0 WHERE id = ? AND workspace_id = ? AND run_owner = ?`), id, workspaceID, owner)
 	return err
 }

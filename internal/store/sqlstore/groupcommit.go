@@ -158,17 +158,18 @@ func (c *committer) commit(batch []*appendReq) {
 	}
 	ctx := context.Background()
 	errs := make([]error, len(live))
+	next, updated := make([]int, len(live)), make([]int64, len(live))
 	db := c.db
 	err := db.tx(ctx, func(q querier) error {
 		if len(live) == 1 {
-			errs[0] = db.appendIn(live[0].ctx, q, live[0].workspaceID, live[0].id, live[0].entries, live[0].state)
+			next[0], updated[0], errs[0] = db.appendIn(live[0].ctx, q, live[0].workspaceID, live[0].id, live[0].entries, live[0].state)
 			return errs[0]
 		}
 		for i, r := range live {
 			if _, err := q.ExecContext(ctx, `SAVEPOINT turn`); err != nil {
 				return err
 			}
-			if errs[i] = db.appendIn(r.ctx, q, r.workspaceID, r.id, r.entries, r.state); errs[i] != nil {
+			if next[i], updated[i], errs[i] = db.appendIn(r.ctx, q, r.workspaceID, r.id, r.entries, r.state); errs[i] != nil {
 				if _, err := q.ExecContext(ctx, `ROLLBACK TO turn`); err != nil {
 					return err
 				}
@@ -181,6 +182,16 @@ func (c *committer) commit(batch []*appendReq) {
 	})
 	c.txs.Add(1)
 	c.appends.Add(int64(len(live)))
+	// The conversation rows cache learns the committed appends before
+	// their callers are answered (convcache.go).
+	for i, r := range live {
+		switch {
+		case err != nil:
+			db.convs.drop(r.id)
+		case errs[i] == nil:
+			db.convs.appended(r.id, next[i], updated[i], r.state)
+		}
+	}
 	for i, r := range live {
 		if err != nil && errs[i] == nil {
 			errs[i] = err

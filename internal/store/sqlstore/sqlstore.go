@@ -47,6 +47,8 @@ type DB struct {
 	// group batches concurrent appends into shared transactions (SQLite
 	// only; nil on PostgreSQL, whose writers run in parallel).
 	group *committer
+	// convs caches conversation rows (SQLite only; see convcache.go).
+	convs *convCache
 }
 
 // Open connects to the database named by url and runs pending migrations.
@@ -113,6 +115,7 @@ func Connect(ctx context.Context, url, dataDir string) (*DB, error) {
 	r.SetMaxIdleConns(8)
 	db := &DB{dialect: sqlite, w: w, r: r, wc: newStmtCache(w), rc: newStmtCache(r)}
 	db.group = newCommitter(db)
+	db.convs = newConvCache()
 	return db, nil
 }
 
