@@ -131,17 +131,3 @@ func BenchmarkStoredTurnStream(b *testing.B) { benchAppend(b, 10, true) }
 
 // BenchmarkStoredTurnLong appends to a 1,000-entry conversation.
 func BenchmarkStoredTurnLong(b *testing.B) { benchAppend(b, 1000, false) }
-
-// BenchmarkChatPassThrough is a stateless POST /v1/chat/completions
-// through the handler: key check, validation, the upstream call over
-// loopback, usage accounting and the JSON answer.
-func BenchmarkChatPassThrough(b *testing.B) {
-	a := benchApp(b)
-	const body = `{"model":"bench","messages":[{"role":"user","content":"hello bench"}]}`
-	benchCall(b, a, "/v1/chat/completions", body)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		benchCall(b, a, "/v1/chat/completions", body)
-	}
-}
