@@ -203,7 +203,7 @@ func (s *chatSession) repl(ctx context.Context) error {
 			if s.cancel != nil {
 				s.cancel()
 			} else {
-				fmt.Fprintln(s.info, "\n(type /exit or press Ctrl-D to quit)")
+				fmt.Fprint(s.info, "\n(type /exit or press Ctrl-D to quit)\n> ")
 			}
 			s.mu.Unlock()
 		}

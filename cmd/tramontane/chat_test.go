@@ -28,6 +28,9 @@ rules:
   - match: slow
     delay_ms: 5000
     reply: "too late"
+  - match: partial
+    reply: "alpha beta gamma delta epsilon zeta"
+    fail_after_chunks: 3
   - match: search
     on: user
     tool_calls: [{name: web_search, arguments: {query: tramontane}, id: call_s}]

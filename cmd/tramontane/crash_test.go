@@ -32,9 +32,21 @@ import (
 
 const crashChildEnv = "TRAMONTANE_CRASHTEST_SERVE"
 
+// cliChildEnv, set to a JSON array of arguments, makes this test binary
+// run the CLI with them (the pseudo-terminal test of tramontane chat).
+const cliChildEnv = "TRAMONTANE_CLITEST_ARGS"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) == "1" {
 		os.Exit(run([]string{"serve"}, os.Stdout, os.Stderr))
+	}
+	if raw := os.Getenv(cliChildEnv); raw != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(raw), &args); err != nil {
+			fmt.Fprintln(os.Stderr, cliChildEnv+":", err)
+			os.Exit(2)
+		}
+		os.Exit(run(args, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
