@@ -186,10 +186,14 @@ func (r ConnectorCredentialsRequest) MarshalJSON() ([]byte, error) {
 		Headers     map[string]string `json:"headers,omitempty"`
 		BearerToken string            `json:"bearer_token,omitempty"`
 	}
+	var sec *secret
+	if len(r.Headers) > 0 || r.BearerToken != "" {
+		sec = &secret{r.Headers, r.BearerToken}
+	}
 	return json.Marshal(struct {
 		plain
-		Credentials secret `json:"credentials"`
-	}{plain(r), secret{r.Headers, r.BearerToken}})
+		Credentials *secret `json:"credentials,omitempty"`
+	}{plain(r), sec})
 }
 
 // credentialsScope is the only credentials scope Tramontane keeps (there
@@ -213,7 +217,8 @@ func (s *ConnectorsService) Create(ctx context.Context, req ConnectorCreateReque
 // Get returns a connector by ID or name.
 func (s *ConnectorsService) Get(ctx context.Context, idOrName string) (*Connector, error) {
 	var c Connector
-	return &c, s.c.do(ctx, request{method: "GET", path: pathf("/v1/connectors/%s", idOrName)}, &c)
+	q := url.Values{"fetch_user_data": {"false"}} // as the Python SDK sends it
+	return &c, s.c.do(ctx, request{method: "GET", path: pathf("/v1/connectors/%s", idOrName), query: q}, &c)
 }
 
 // List returns one page of the connectors the caller can use (the first
@@ -222,10 +227,11 @@ func (s *ConnectorsService) List(ctx context.Context, opts *ConnectorListOptions
 	if opts == nil {
 		opts = &ConnectorListOptions{}
 	}
-	q := url.Values{}
-	if opts.PageSize > 0 {
-		q.Set("page_size", strconv.Itoa(opts.PageSize))
+	size := opts.PageSize
+	if size <= 0 {
+		size = 100
 	}
+	q := url.Values{"page_size": {strconv.Itoa(size)}}
 	if opts.Cursor != "" {
 		q.Set("cursor", opts.Cursor)
 	}
@@ -277,15 +283,14 @@ func (s *ConnectorsService) ListTools(ctx context.Context, idOrName string, opts
 	if opts == nil {
 		opts = &ConnectorToolsOptions{}
 	}
-	q := url.Values{}
+	size := opts.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	// The Python SDK always sends page_size, refresh and pretty.
+	q := url.Values{"page_size": {strconv.Itoa(size)}, "refresh": {strconv.FormatBool(opts.Refresh)}, "pretty": {"false"}}
 	if opts.Page > 0 {
 		q.Set("page", strconv.Itoa(opts.Page))
-	}
-	if opts.PageSize > 0 {
-		q.Set("page_size", strconv.Itoa(opts.PageSize))
-	}
-	if opts.Refresh {
-		q.Set("refresh", "true")
 	}
 	if opts.CredentialsName != "" {
 		q.Set("credentials_name", opts.CredentialsName)
@@ -333,7 +338,8 @@ func (s *ConnectorsService) ListCredentials(ctx context.Context, idOrName string
 	var out struct {
 		Credentials []ConnectorCredential `json:"credentials"`
 	}
-	err := s.c.do(ctx, request{method: "GET", path: pathf("/v1/connectors/%s/%s/credentials", idOrName, credentialsScope)}, &out)
+	q := url.Values{"fetch_default": {"false"}} // as the Python SDK sends it
+	err := s.c.do(ctx, request{method: "GET", path: pathf("/v1/connectors/%s/%s/credentials", idOrName, credentialsScope), query: q}, &out)
 	return out.Credentials, err
 }
 
