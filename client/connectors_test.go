@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/tramontane/tramontane/client"
+	"github.com/tramontane/tramontane/internal/auth"
 )
 
 type echoArgs struct {
@@ -87,10 +88,12 @@ func ExampleConnectorsService_CallTool() {
 	// echo: hello
 }
 
+// CRUD by id and name, cursor pages, and isolation between workspaces.
 func TestConnectorsCRUDAndPages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := newServer(t).client()
+	srv := newServer(t)
+	c := srv.client()
 	mcpURL := startMCP(t, "", nil)
 
 	conn, err := c.Connectors.Create(ctx, client.ConnectorCreateRequest{Name: "wiki", Title: "The wiki", Description: "d",
@@ -142,6 +145,25 @@ func TestConnectorsCRUDAndPages(t *testing.T) {
 	}
 	if len(seen) != 4 || !seen[conn.ID] {
 		t.Fatalf("All listed %d connectors, want 4 including %s", len(seen), conn.ID)
+	}
+
+	// Another workspace neither sees nor reaches the connector.
+	_, otherKey, err := srv.App.Auth.Create(ctx, auth.CreateOptions{Workspace: "other", Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := srv.client(client.WithAPIKey(otherKey))
+	if _, err := other.Connectors.Get(ctx, conn.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("get from another workspace: %v, want a 404", err)
+	}
+	if _, err := other.Connectors.CallTool(ctx, conn.ID, "echo", echoArgs{Message: "x"}, ""); client.StatusOf(err) != 404 {
+		t.Fatalf("call from another workspace: %v, want a 404", err)
+	}
+	if page, err := other.Connectors.List(ctx, nil); err != nil || len(page.Items) != 0 {
+		t.Fatalf("list from another workspace: %+v, %v", page, err)
+	}
+	if err := other.Connectors.Delete(ctx, conn.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("delete from another workspace: %v, want a 404", err)
 	}
 
 	if err := c.Connectors.Delete(ctx, "wiki"); err != nil {
