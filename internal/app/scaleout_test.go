@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/tramontane/tramontane/internal/blob/blobtest"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/testsvc"
+	"gopkg.in/yaml.v3"
 )
 
 // instance is one Tramontane instance of a scale-out test: its own data
@@ -44,9 +46,12 @@ func newScriptedInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap, 
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	os.WriteFile(cfgFile, []byte(scaleOutConfig+extraConfig), 0o600)
 	c := config.Defaults()
-	c.DataDir, c.Addr, c.BootstrapKey, c.DatabaseURL = dir, "127.0.0.1:0", bootstrap, dbURL
 	c.ConfigFile = cfgFile
 	c.Raw, _ = os.ReadFile(cfgFile)
+	if err := yaml.Unmarshal(c.Raw, &c); err != nil { // the settings of extraConfig
+		t.Fatal(err)
+	}
+	c.DataDir, c.Addr, c.BootstrapKey, c.DatabaseURL = dir, "127.0.0.1:0", bootstrap, dbURL
 	c.ScaleOut.RedisURL = redisURL
 	a, err := New(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -76,13 +81,33 @@ func (in *instance) client(key string) *client.Client {
 func testKey() string { return "tr-scaleout-" + strings.ReplaceAll(uuid.NewString(), "-", "") }
 
 // A file uploaded through one instance downloads through another, and
-// deleting it through a third removes its content for all.
+// deleting it through the other removes its content for all: blobs in
+// PostgreSQL (the default there), and in a real S3-compatible server.
 func TestScaleOutFilesAcrossInstances(t *testing.T) {
 	db := blobtest.PostgresURL(t)
+	t.Run("postgres", func(t *testing.T) { filesAcrossInstances(t, db, "", "postgres") })
+	t.Run("s3", func(t *testing.T) {
+		srv := testsvc.S3(t)
+		extra := fmt.Sprintf("blob_url: s3://%s/team/blobs\ns3: {endpoint: %q, access_key_id: %q, secret_access_key: %q, path_style: path}\n",
+			srv.Bucket, srv.Endpoint, srv.AccessKey, srv.SecretKey)
+		a := filesAcrossInstances(t, db, extra, "s3")
+		// Nothing is left in the bucket once the file is deleted.
+		st, _, err := OpenBlobs(context.Background(), a.app.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.List(context.Background(), func(key string) error {
+			t.Errorf("blob %s left in the bucket", key)
+			return nil
+		})
+	})
+}
+
+func filesAcrossInstances(t *testing.T, db, extra, kind string) *instance {
 	key := testKey()
-	a, b := mustInstance(t, db, "", "", key), mustInstance(t, db, "", "", key)
-	if BlobKind(a.app.Config) != "postgres" {
-		t.Fatalf("blob store on PostgreSQL = %s, want postgres by default", BlobKind(a.app.Config))
+	a, b := mustInstance(t, db, "", extra, key), mustInstance(t, db, "", extra, key)
+	if BlobKind(a.app.Config) != kind {
+		t.Fatalf("blob store = %s, want %s", BlobKind(a.app.Config), kind)
 	}
 	content := bytes.Repeat([]byte("0123456789abcdef"), 40_000) // 640 KB: several chunks
 	ctx := t.Context()
@@ -106,6 +131,7 @@ func TestScaleOutFilesAcrossInstances(t *testing.T) {
 	if _, err := ca.Files.Download(ctx, f.ID); client.StatusOf(err) != 404 {
 		t.Fatalf("content after delete: %v, want a 404", err)
 	}
+	return a
 }
 
 // An --rps 1 key gets one request per second across all instances.

@@ -1,5 +1,6 @@
 // Package testsvc starts the real services that tests of shared state need
-// (a private redis-server on a free loopback port). A missing service skips
+// (a private redis-server, a private S3-compatible server, each on a free
+// loopback port). A missing service skips
 // the test locally and fails it in CI (CI set), where scripts/install-deps.sh
 // installs it.
 package testsvc
