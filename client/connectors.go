@@ -68,7 +68,8 @@ type ConnectorCreateRequest struct {
 }
 
 // ConnectorUpdateRequest is the body of Connectors.Update: nil fields keep
-// their value; non-nil Headers replace every header.
+// their value. Non-nil Headers replace every header (an empty, non-nil map
+// removes them all).
 type ConnectorUpdateRequest struct {
 	Protocol     string            `json:"protocol,omitempty"`
 	Name         *string           `json:"name,omitempty"`
@@ -77,7 +78,7 @@ type ConnectorUpdateRequest struct {
 	IconURL      *string           `json:"icon_url,omitempty"`
 	Server       *string           `json:"server,omitempty"`
 	SystemPrompt *string           `json:"system_prompt,omitempty"`
-	Headers      map[string]string `json:"headers,omitempty"`
+	Headers      map[string]string `json:"headers,omitzero"`
 	Transport    *string           `json:"transport,omitempty"`
 }
 

@@ -249,6 +249,36 @@ func TestConnectorToolsAndCredentials(t *testing.T) {
 	}
 }
 
+// A connector's headers go to its server with every request; an update
+// replaces them, and an empty map removes them.
+func TestConnectorHeaders(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := newServer(t).client()
+	var team atomic.Value
+	conn, err := c.Connectors.Create(ctx, client.ConnectorCreateRequest{Name: "teams", Description: "d", Server: startMCP(t, "", &team),
+		Headers: map[string]string{"X-Team": "red"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		headers map[string]string
+		want    string
+	}{{nil, "red"}, {map[string]string{"X-Team": "blue"}, "blue"}, {map[string]string{}, ""}} {
+		if step.headers != nil {
+			if _, err := c.Connectors.Update(ctx, conn.ID, client.ConnectorUpdateRequest{Headers: step.headers}); err != nil {
+				t.Fatalf("update headers to %v: %v", step.headers, err)
+			}
+		}
+		if _, err := c.Connectors.CallTool(ctx, conn.ID, "echo", echoArgs{Message: "x"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := team.Load().(string); got != step.want {
+			t.Fatalf("after headers %v: the MCP server got X-Team %q, want %q", step.headers, got, step.want)
+		}
+	}
+}
+
 // An agent with a connector tool calls the MCP server's tool on the
 // server side: the run holds a tool.execution entry, then the answer.
 func TestConnectorToolInAConversation(t *testing.T) {
