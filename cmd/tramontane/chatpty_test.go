@@ -187,6 +187,23 @@ func TestChatREPLOnAPseudoTerminal(t *testing.T) {
 		t.Fatalf("the stopped answer was printed:\n%s", term.output())
 	}
 
+	// Ctrl-C at a function's result prompt stops that run at once, without
+	// waiting for a line. The call is asked again before the next message.
+	term.typeLine("weather again?")
+	term.expect(`get_weather({"city":"Paris"}) result> `, wait)
+	if _, err := term.pty.Write([]byte{0x03}); err != nil {
+		t.Fatal(err)
+	}
+	term.expect("(stopped)", 3*time.Second)
+	term.expect(`(the conversation waits for get_weather{"city":"Paris"}`, wait)
+	term.expect("> ", wait)
+	term.typeLine("hello after")
+	term.expect(`get_weather({"city":"Paris"}) result> `, wait)
+	term.typeLine("13C")
+	term.expect("Weather: 13C\n", wait)
+	term.expect("You said: hello after\n", wait)
+	term.expect("> ", wait)
+
 	term.typeLine("/exit")
 	select {
 	case <-term.exited:
