@@ -75,6 +75,9 @@ type chatSession struct {
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the current run
+	// prompt makes the prompts of parallel calls (which the runner answers
+	// concurrently) come one at a time, each with its own line.
+	prompt sync.Mutex
 }
 
 func chat(args []string, in io.Reader, stdout, stderr io.Writer) error {
@@ -340,7 +343,10 @@ func (s *chatSession) readLine(ctx context.Context) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	case r, ok := <-s.lines:
-		if !ok {
+		if !ok { // not reached: the reader sends its error before it closes lines
+			if s.inErr == nil {
+				s.inErr = io.EOF
+			}
 			return "", s.inErr
 		}
 		if r.err != nil {
@@ -457,6 +463,8 @@ func (s *chatSession) print(seq func(func(client.Event, error) bool), done func(
 
 // askResult asks the user for a function's result.
 func (s *chatSession) askResult(ctx context.Context, call *client.FunctionCallEntry) (string, error) {
+	s.prompt.Lock()
+	defer s.prompt.Unlock()
 	fmt.Fprintf(s.out, "%s(%s) result> ", call.Name, call.Arguments)
 	line, err := s.readLine(ctx)
 	if err != nil {
@@ -467,6 +475,8 @@ func (s *chatSession) askResult(ctx context.Context, call *client.FunctionCallEn
 
 // askConfirm asks the user to allow a call.
 func (s *chatSession) askConfirm(ctx context.Context, call *client.FunctionCallEntry) (bool, error) {
+	s.prompt.Lock()
+	defer s.prompt.Unlock()
 	fmt.Fprintf(s.out, "allow %s(%s)? [y/N] ", call.Name, call.Arguments)
 	line, err := s.readLine(ctx)
 	if err != nil {

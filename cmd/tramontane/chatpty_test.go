@@ -151,6 +151,22 @@ func TestChatREPLOnAPseudoTerminal(t *testing.T) {
 	term.expect("Weather: 12C\n", wait)
 	term.expect("> ", wait)
 
+	// Parallel calls are asked one at a time, and each answer goes to the
+	// call whose prompt it follows.
+	term.typeLine("compare Paris and Rome")
+	for range 2 {
+		term.expect(`get_weather({"city":"`, wait)
+		city := "Rome"
+		if term.waitFor(`Paris"}) result> `, 100*time.Millisecond) {
+			city = "Paris"
+		} else {
+			term.expect(`Rome"}) result> `, wait)
+		}
+		term.typeLine("sunny in " + city)
+	}
+	term.expect("Weather: sunny in Paris\nsunny in Rome\n", wait)
+	term.expect("> ", wait)
+
 	term.typeLine("/restart 2")
 	term.expect("Your next message branches from entry 2.", wait)
 	term.typeLine("branch here")
