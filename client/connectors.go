@@ -99,9 +99,9 @@ type ConnectorPage struct {
 	} `json:"pagination"`
 }
 
-// ConnectorTool is one tool of a connector's MCP server, as the server
-// describes it.
-type ConnectorTool struct {
+// MCPTool is one tool of a connector's MCP server, as the server
+// describes it (the Python SDK's MCPTool).
+type MCPTool struct {
 	Name        string `json:"name"`
 	Title       string `json:"title,omitempty"`
 	Description string `json:"description,omitempty"`
@@ -280,7 +280,7 @@ func (s *ConnectorsService) Delete(ctx context.Context, idOrName string) error {
 }
 
 // ListTools returns the tools of a connector's MCP server (one page).
-func (s *ConnectorsService) ListTools(ctx context.Context, idOrName string, opts *ConnectorToolsOptions) ([]ConnectorTool, error) {
+func (s *ConnectorsService) ListTools(ctx context.Context, idOrName string, opts *ConnectorToolsOptions) ([]MCPTool, error) {
 	if opts == nil {
 		opts = &ConnectorToolsOptions{}
 	}
@@ -296,7 +296,7 @@ func (s *ConnectorsService) ListTools(ctx context.Context, idOrName string, opts
 	if opts.CredentialsName != "" {
 		q.Set("credentials_name", opts.CredentialsName)
 	}
-	var out []ConnectorTool
+	var out []MCPTool
 	return out, s.c.do(ctx, request{method: "GET", path: pathf("/v1/connectors/%s/tools", idOrName), query: q}, &out)
 }
 

@@ -207,7 +207,7 @@ func TestConnectorToolsAndCredentials(t *testing.T) {
 	if err != nil || len(tools) != 2 {
 		t.Fatalf("tools: %+v, %v", tools, err)
 	}
-	byName := map[string]client.ConnectorTool{}
+	byName := map[string]client.MCPTool{}
 	for _, tl := range tools {
 		byName[tl.Name] = tl
 	}
