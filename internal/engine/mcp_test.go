@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/agent"
 )
 
@@ -64,10 +65,12 @@ func mcpEnv(t *testing.T) (*tenv, string, string) {
 	e := newEnv(t, mcpScript, withConfigYAML("connectors:\n  allow_private: true\n  timeout: 5s\n"))
 	ids := []string{}
 	for _, c := range []struct{ name, url string }{{"kb_one", startKB(t, "one")}, {"kb_two", startKB(t, "two")}} {
-		r := e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"`+c.name+`","description":"kb","server":"`+c.url+`","system_prompt":"Cite `+c.name+`."}`, 201)
-		var m map[string]any
-		_ = json.Unmarshal(r.Body, &m)
-		ids = append(ids, m["id"].(string))
+		conn, err := e.api("").Connectors.Create(t.Context(), client.ConnectorCreateRequest{Name: c.name, Description: "kb", Server: c.url,
+			SystemPrompt: "Cite " + c.name + "."})
+		if err != nil {
+			t.Fatalf("create connector %s: %v", c.name, err)
+		}
+		ids = append(ids, conn.ID)
 	}
 	return e, ids[0], ids[1]
 }
