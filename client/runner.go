@@ -152,23 +152,28 @@ type FunctionResultEvent struct {
 // EventType implements Event.
 func (*FunctionResultEvent) EventType() string { return "runner.function.result" }
 
-func (r *Runner) prepare(req ConversationRequest) ConversationRequest {
-	if req.Model == "" {
-		return req
-	}
+// withFunctions returns tools plus the registered functions it lacks (a
+// new slice; tools is not modified).
+func (r *Runner) withFunctions(tools []Tool) []Tool {
 	have := map[string]bool{}
-	for _, t := range req.Tools {
+	for _, t := range tools {
 		if t.Function != nil {
 			have[t.Function.Name] = true
 		}
 	}
-	tools := append([]Tool(nil), req.Tools...)
+	out := append([]Tool(nil), tools...)
 	for _, t := range r.Tools() {
 		if !have[t.Function.Name] {
-			tools = append(tools, t)
+			out = append(out, t)
 		}
 	}
-	req.Tools = tools
+	return out
+}
+
+func (r *Runner) prepare(req ConversationRequest) ConversationRequest {
+	if req.Model != "" {
+		req.Tools = r.withFunctions(req.Tools)
+	}
 	return req
 }
 
@@ -183,18 +188,7 @@ func (r *Runner) prepareAgent(ctx context.Context, req ConversationRequest) erro
 	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for _, t := range a.Tools {
-		if t.Function != nil {
-			have[t.Function.Name] = true
-		}
-	}
-	tools := append([]Tool(nil), a.Tools...)
-	for _, t := range r.Tools() {
-		if !have[t.Function.Name] {
-			tools = append(tools, t)
-		}
-	}
+	tools := r.withFunctions(a.Tools)
 	if len(tools) == len(a.Tools) {
 		return nil
 	}

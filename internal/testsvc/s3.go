@@ -2,14 +2,12 @@ package testsvc
 
 import (
 	"context"
-	"go/build"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -31,16 +29,7 @@ type S3Server struct {
 // the duration of the test, and creates one bucket.
 func S3(t testing.TB) S3Server {
 	t.Helper()
-	bin, err := exec.LookPath("versitygw")
-	if err != nil {
-		bin = filepath.Join(build.Default.GOPATH, "bin", "versitygw")
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("versitygw is not installed in CI (scripts/install-deps.sh installs it)")
-			}
-			t.Skip("versitygw not installed (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
-		}
-	}
+	bin := binary(t, "versitygw", "go install github.com/versity/versitygw/cmd/versitygw@v1.8.0")
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -73,19 +62,7 @@ func S3(t testing.TB) S3Server {
 		logFile.Close()
 	})
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Fatalf("versitygw did not listen on %s: %s", addr, log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(t, "versitygw", addr, logFile.Name())
 	c, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
 	if err != nil {
 		t.Fatal(err)
