@@ -125,7 +125,16 @@ func TestS3(t *testing.T) {
 	if _, err := s.Put(ctx, "big", io.MultiReader(bytes.NewReader(make([]byte, 7<<20)), iotest.ErrReader(errors.New("client went away"))), 0); err == nil {
 		t.Fatal("multipart Put from a failing reader succeeded")
 	}
-	// ... and the parts uploaded before the failure were discarded.
+	// A request cancelled mid-upload (the client went away).
+	cctx, cancel := context.WithCancel(ctx)
+	cancelling := io.MultiReader(bytes.NewReader(make([]byte, 7<<20)), readerFunc(func([]byte) (int, error) {
+		cancel()
+		return 0, context.Canceled
+	}))
+	if _, err := s.Put(cctx, "big", cancelling, 0); err == nil {
+		t.Fatal("a cancelled Put succeeded")
+	}
+	// ... and the parts uploaded before each failure were discarded.
 	mc, err := minio.New(strings.TrimPrefix(cfg.Endpoint, "http://"), &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKeyID, cfg.SecretAccessKey, "")})
 	if err != nil {
 		t.Fatal(err)
@@ -179,3 +188,7 @@ func TestS3OpenErrors(t *testing.T) {
 		t.Fatalf("ParseS3URL = %q %q %v", b, p, err)
 	}
 }
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
