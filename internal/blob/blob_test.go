@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -173,6 +175,28 @@ func TestS3OpenErrors(t *testing.T) {
 	wrong.SecretAccessKey = "wrong-secret-wrong-secret"
 	if _, err := blob.OpenS3(ctx, wrong); err == nil {
 		t.Fatal("a wrong secret was accepted")
+	}
+	// A server that accepts connections but never answers: the open gives
+	// up after its timeout instead of holding the start.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	mute := cfg
+	mute.Endpoint, mute.OpenTimeout = "http://"+silent.Addr().String(), 300*time.Millisecond
+	start := time.Now()
+	if _, err := blob.OpenS3(ctx, mute); err == nil || time.Since(start) > 5*time.Second {
+		t.Fatalf("a silent server: %v after %s", err, time.Since(start))
 	}
 	bad := cfg
 	bad.Endpoint = "ftp://x"

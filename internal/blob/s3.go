@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -19,6 +20,9 @@ import (
 // one upload holds while it streams (S3 allows parts of 5 MiB and more,
 // and 10,000 parts: objects up to 80 GB).
 const DefaultS3PartSize = 8 << 20
+
+// s3OpenTimeout bounds the check OpenS3 makes.
+const s3OpenTimeout = 15 * time.Second
 
 // S3Config locates an S3-compatible bucket and says how to sign requests.
 type S3Config struct {
@@ -43,6 +47,8 @@ type S3Config struct {
 	PartSize int64
 	// Transport, when set, carries the requests (tests).
 	Transport http.RoundTripper
+	// OpenTimeout bounds the check OpenS3 makes; 0: 15 s.
+	OpenTimeout time.Duration
 }
 
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -107,7 +113,14 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob.OpenS3: %w", err)
 	}
-	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	// Bounded: a server that does not answer must not hold the start.
+	timeout := cfg.OpenTimeout
+	if timeout <= 0 {
+		timeout = s3OpenTimeout
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ok, err := c.BucketExists(cctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("blob.OpenS3: bucket %s at %s: %w", cfg.Bucket, host, err)
 	}
