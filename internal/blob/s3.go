@@ -45,8 +45,6 @@ type S3Config struct {
 	PathStyle string
 	// PartSize of multipart uploads; 0: DefaultS3PartSize.
 	PartSize int64
-	// Transport, when set, carries the requests (tests).
-	Transport http.RoundTripper
 	// OpenTimeout bounds the check OpenS3 makes; 0: 15 s.
 	OpenTimeout time.Duration
 }
@@ -108,7 +106,6 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		Secure:       secure,
 		Region:       cfg.Region,
 		BucketLookup: lookup,
-		Transport:    cfg.Transport,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("blob.OpenS3: %w", err)
