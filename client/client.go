@@ -50,6 +50,8 @@ type Client struct {
 	Chat *ChatService
 	// Moderations classifies texts.
 	Moderations *ModerationsService
+	// Connectors manages MCP connectors, their tools and credentials.
+	Connectors *ConnectorsService
 }
 
 // RetryPolicy says how a request is retried after a 429 or a 5xx status,
@@ -121,6 +123,7 @@ func New(opts ...Option) *Client {
 	c.Embeddings = &EmbeddingsService{c}
 	c.Chat = &ChatService{c}
 	c.Moderations = &ModerationsService{c}
+	c.Connectors = &ConnectorsService{c}
 	return c
 }
 

@@ -162,6 +162,29 @@ func TestGoldenPythonSDKBodies(t *testing.T) {
 		{"embeddings.create", func() {
 			c.Embeddings.Create(ctx, client.EmbeddingRequest{Model: "mistral-embed", Inputs: []string{"cold wind", "warm sea"}, OutputDimension: 8})
 		}},
+		{"connectors.create", func() {
+			c.Connectors.Create(ctx, client.ConnectorCreateRequest{Name: "wiki", Title: "The wiki", Description: "Our wiki.",
+				Server: "https://mcp.example.com/mcp", Headers: map[string]string{"X-Key": "k"}, Visibility: "shared_workspace"})
+		}},
+		{"connectors.get", func() { c.Connectors.Get(ctx, "wiki") }},
+		{"connectors.list", func() { c.Connectors.List(ctx, &client.ConnectorListOptions{PageSize: 2, Cursor: "cur_1"}) }},
+		{"connectors.update", func() {
+			c.Connectors.Update(ctx, "wiki", client.ConnectorUpdateRequest{Description: client.Ptr("updated")})
+		}},
+		{"connectors.delete", func() { c.Connectors.Delete(ctx, "wiki") }},
+		{"connectors.list_tools", func() {
+			c.Connectors.ListTools(ctx, "wiki", &client.ConnectorToolsOptions{Refresh: true, CredentialsName: "main"})
+		}},
+		{"connectors.call_tool", func() { c.Connectors.CallTool(ctx, "wiki", "echo", map[string]string{"message": "hi"}, "") }},
+		{"connectors.create_credentials", func() {
+			c.Connectors.CreateCredentials(ctx, "wiki", client.ConnectorCredentialsRequest{Name: "main", BearerToken: "tok",
+				Headers: map[string]string{"X-Team": "a"}})
+		}},
+		{"connectors.update_credentials", func() {
+			c.Connectors.UpdateCredentials(ctx, "wiki", client.ConnectorCredentialsRequest{Name: "main", BearerToken: "tok-2"})
+		}},
+		{"connectors.list_workspace_credentials", func() { c.Connectors.ListCredentials(ctx, "wiki") }},
+		{"connectors.delete_credentials", func() { c.Connectors.DeleteCredentials(ctx, "wiki", "main") }},
 	}
 	for _, cl := range calls {
 		name = cl.name

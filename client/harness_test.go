@@ -40,6 +40,11 @@ rules:
   - match: flaky
     times: 2
     error: {status: 503, message: "warming up"}
+  - tool: "re:__echo$"
+    reply: "mcp done: {{tool_result}}"
+  - match: "re:mcp-echo (\\S+) (.+)$"
+    on: user
+    tool_calls: [{name: "{{1}}", arguments: {message: "{{2}}"}}]
 default:
   reply: "You said: {{input}}"
 `
@@ -69,7 +74,8 @@ func startServer(dir string) (*testServer, func(), error) {
 	if err := os.WriteFile(filepath.Join(dir, "script.yaml"), []byte(testScript), 0o600); err != nil {
 		return nil, nil, err
 	}
-	cfg := "providers: [{name: offline, type: scripted, script: ./script.yaml, max_retries: 0}]\nmodels: [{name: mistral-medium-latest, provider: offline}]\n"
+	cfg := "providers: [{name: offline, type: scripted, script: ./script.yaml, max_retries: 0}]\nmodels: [{name: mistral-medium-latest, provider: offline}]\n" +
+		"connectors: {allow_private: true, timeout: 5s}\n" // the connector tests' MCP servers listen on loopback
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, nil, err

@@ -152,28 +152,59 @@ type FunctionResultEvent struct {
 // EventType implements Event.
 func (*FunctionResultEvent) EventType() string { return "runner.function.result" }
 
-func (r *Runner) prepare(req ConversationRequest) ConversationRequest {
-	if req.Model == "" {
-		return req
-	}
+// withFunctions returns tools plus the registered functions it lacks (a
+// new slice; tools is not modified).
+func (r *Runner) withFunctions(tools []Tool) []Tool {
 	have := map[string]bool{}
-	for _, t := range req.Tools {
+	for _, t := range tools {
 		if t.Function != nil {
 			have[t.Function.Name] = true
 		}
 	}
-	tools := append([]Tool(nil), req.Tools...)
+	out := append([]Tool(nil), tools...)
 	for _, t := range r.Tools() {
 		if !have[t.Function.Name] {
-			tools = append(tools, t)
+			out = append(out, t)
 		}
 	}
-	req.Tools = tools
+	return out
+}
+
+func (r *Runner) prepare(req ConversationRequest) ConversationRequest {
+	if req.Model != "" {
+		req.Tools = r.withFunctions(req.Tools)
+	}
 	return req
 }
 
-// Run starts a conversation and runs it to the model's answer.
+// prepareAgent adds the registered functions the agent of req lacks to
+// its tools (one update, so one new version; none if nothing is missing),
+// as the Python SDK's RunContext does: the model can then call them.
+func (r *Runner) prepareAgent(ctx context.Context, req ConversationRequest) error {
+	if req.AgentID == "" || len(r.order) == 0 {
+		return nil
+	}
+	a, err := r.client.Agents.Get(ctx, req.AgentID)
+	if err != nil {
+		return err
+	}
+	tools := r.withFunctions(a.Tools)
+	if len(tools) == len(a.Tools) {
+		return nil
+	}
+	// Secrets of connector tools come back masked; the server keeps the
+	// stored value when the mask is sent back.
+	_, err = r.client.Agents.Update(ctx, req.AgentID, AgentUpdateRequest{Tools: &tools})
+	return err
+}
+
+// Run starts a conversation and runs it to the model's answer. With an
+// agent, the registered functions the agent lacks are first added to its
+// tools (a new version of the agent).
 func (r *Runner) Run(ctx context.Context, req ConversationRequest) (*RunResult, error) {
+	if err := r.prepareAgent(ctx, req); err != nil {
+		return nil, err
+	}
 	return r.loop(ctx, func() (*ConversationResponse, error) {
 		return r.client.Conversations.Start(ctx, r.prepare(req))
 	})
@@ -222,10 +253,21 @@ func (r *Runner) loop(ctx context.Context, first func() (*ConversationResponse, 
 	}
 }
 
-// RunStream is Run with every round's events streamed, plus a
-// FunctionResultEvent for each function the runner answered.
+// RunStream is Run (the agent's tools completed first) with every round's
+// events streamed, plus a FunctionResultEvent for each function the runner
+// answered.
 func (r *Runner) RunStream(ctx context.Context, req ConversationRequest) iter.Seq2[Event, error] {
-	return r.streamLoop(ctx, "", r.client.Conversations.StartStream(ctx, r.prepare(req)))
+	return func(yield func(Event, error) bool) {
+		if err := r.prepareAgent(ctx, req); err != nil {
+			yield(nil, err)
+			return
+		}
+		for ev, err := range r.streamLoop(ctx, "", r.client.Conversations.StartStream(ctx, r.prepare(req))) {
+			if !yield(ev, err) {
+				return
+			}
+		}
+	}
 }
 
 // ContinueStream is Continue with events streamed.

@@ -130,6 +130,37 @@ func TestRunnerStreamWithAgent(t *testing.T) {
 	}
 }
 
+// An agent created without the runner's functions gets them added to its
+// tools before the run (one new version), as the Python SDK's RunContext
+// does; a second run changes nothing.
+func TestRunnerAddsFunctionsToAgent(t *testing.T) {
+	s := newServer(t)
+	c := s.client()
+	ctx := context.Background()
+	a, err := c.Agents.Create(ctx, client.AgentCreateRequest{Model: model, Name: "weather",
+		Tools: []client.Tool{{Type: "web_search"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := client.NewRunner(c, client.MustFunc("get_weather", "Current weather.", (&weather{}).fn))
+	for i := range 2 {
+		res, err := r.Run(ctx, client.ConversationRequest{AgentID: a.ID, Inputs: client.UserMessage("weather in Paris?")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(res.Text(), "sunny") {
+			t.Fatalf("run %d: %q", i, res.Text())
+		}
+		got, err := c.Agents.Get(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != 1 || len(got.Tools) != 2 || got.Tools[0].Type != "web_search" || got.Tools[1].Function == nil || got.Tools[1].Function.Name != "get_weather" {
+			t.Fatalf("after run %d: version %d, tools %+v", i, got.Version, got.Tools)
+		}
+	}
+}
+
 // A function that needs confirmation: the callback is asked, and once it
 // allows the call the runner runs it; a denial is reported to the model.
 func TestRunnerConfirmation(t *testing.T) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine
-# (idempotent): PostgreSQL, Redis and Chromium from Debian's packages, and the SDK conformance
+# (idempotent): PostgreSQL, Redis and Chromium from Debian's packages, an S3
+# server from its Go module, and the SDK conformance
 # suites' npm and pip packages. Go, Node and Python must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,17 @@ STATICCHECK_VERSION=v0.8.2
 if ! "$(go env GOPATH)/bin/staticcheck" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
   echo "== go install staticcheck@$STATICCHECK_VERSION"
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+# The S3 blob store's tests run against a real S3 server: the Versity S3
+# Gateway (Apache-2.0) on its POSIX backend, built from its Go module (pinned;
+# GOPATH/bin; about two minutes the first time). Tests start private
+# instances (internal/testsvc).
+VERSITYGW_VERSION=v1.8.0
+stamp="$(go env GOPATH)/bin/.versitygw-version"
+if [ ! -x "$(go env GOPATH)/bin/versitygw" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$VERSITYGW_VERSION" ]; then
+  echo "== go install versitygw@$VERSITYGW_VERSION"
+  go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+  echo "$VERSITYGW_VERSION" >"$stamp"
 fi
 # The cluster is started by scripts/pg-start.sh, not by the package's service.
 conformance/install.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the Go tests (store suite on SQLite and
-# PostgreSQL; the reliability suites: crash test, upstream fault matrix,
+# PostgreSQL; blob stores on disk, PostgreSQL and a real S3 server, Redis
+# limits, each started by the tests; the reliability suites: crash test, upstream fault matrix,
 # isolation sweep, hostile requests, sandbox escapes), the hot-path
 # benchmarks once each (no thresholds), short fuzz runs, and the SDK
 # conformance suites (official TypeScript and Python SDKs against the real

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/app"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/conversation"
@@ -35,7 +36,7 @@ import (
 
 const key = "bench-key-0123456789abcdef"
 
-var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}}
+var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxIdleConns: 256}}
 
 func main() {
 	n := flag.Int("n", 400, "measured requests per scenario and concurrency level")
@@ -201,7 +202,7 @@ func measure(n, warmup, conc int, f func(worker int) (time.Duration, error)) []t
 func upstreamCall(base string, stream bool) (time.Duration, error) {
 	body := fmt.Sprintf(`{"model":"bench","stream":%t,"messages":[{"role":"user","content":"hello bench"}]}`, stream)
 	start := time.Now()
-	resp, err := client.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	resp, err := httpClient.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -229,7 +230,7 @@ func upstreamHistory(base string, size int) (time.Duration, error) {
 	msgs = append(msgs, map[string]string{"role": "user", "content": "hello bench"})
 	body, _ := json.Marshal(map[string]any{"model": "bench", "stream": true, "messages": msgs})
 	start := time.Now()
-	resp, err := client.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(string(body)))
+	resp, err := httpClient.Post(base+"/v1/chat/completions", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		return 0, err
 	}
@@ -256,27 +257,25 @@ func firstData(r io.Reader, start time.Time, event string) (time.Duration, error
 	return 0, fmt.Errorf("no data in stream")
 }
 
+// post sends a measured request. The measured requests are raw HTTP, read
+// without decoding, as the direct upstream calls they are compared with
+// are: the figures are the server's added latency, not the client's.
 func post(url, body string) (*http.Response, error) {
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
-	return client.Do(req)
+	return httpClient.Do(req)
 }
 
+// newConversations starts n conversations (not measured) through the
+// client.
 func newConversations(base string, n int) ([]string, error) {
+	c := client.New(client.WithBaseURL(base), client.WithAPIKey(key), client.WithHTTPClient(httpClient))
 	out := make([]string, n)
 	for i := range out {
-		resp, err := post(base+"/v1/conversations", `{"model":"bench","inputs":"hello","stream":false}`)
+		r, err := c.Conversations.Start(context.Background(), client.ConversationRequest{Model: "bench", Inputs: client.UserMessage("hello")})
 		if err != nil {
-			return nil, err
-		}
-		var r struct {
-			ConversationID string `json:"conversation_id"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&r)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
-			return nil, fmt.Errorf("start: %d %v", resp.StatusCode, err)
+			return nil, fmt.Errorf("start: %w", err)
 		}
 		out[i] = r.ConversationID
 	}

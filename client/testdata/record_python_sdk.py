@@ -141,6 +141,25 @@ def main():
     call("classifiers.moderate", lambda: m.classifiers.moderate(model="mistral-moderation-latest", inputs=["a quiet morning", "hello"]))
     call("embeddings.create", lambda: m.embeddings.create(model="mistral-embed", inputs=["cold wind", "warm sea"], output_dimension=8))
 
+    cn = b.connectors
+    call("connectors.create", lambda: cn.create(request={
+        "protocol": "mcp", "name": "wiki", "title": "The wiki", "description": "Our wiki.",
+        "server": "https://mcp.example.com/mcp", "headers": {"X-Key": "k"}, "visibility": "shared_workspace"}))
+    call("connectors.get", lambda: cn.get(connector_id_or_name="wiki"))
+    call("connectors.list", lambda: cn.list(page_size=2, cursor="cur_1"))
+    call("connectors.update", lambda: cn.update(connector_id="wiki", request_body={"protocol": "mcp", "description": "updated"}))
+    call("connectors.delete", lambda: cn.delete(connector_id="wiki"))
+    call("connectors.list_tools", lambda: cn.list_tools(connector_id_or_name="wiki", refresh=True, credentials_name="main"))
+    call("connectors.call_tool", lambda: cn.call_tool(connector_id_or_name="wiki", tool_name="echo", arguments={"message": "hi"}))
+    call("connectors.create_credentials", lambda: cn.create_credentials(
+        connector_id_or_name="wiki", consumer_scope="workspace", name="main",
+        credentials={"bearer_token": "tok", "headers": {"X-Team": "a"}}))
+    call("connectors.update_credentials", lambda: cn.update_credentials(
+        connector_id_or_name="wiki", consumer_scope="workspace", name="main", credentials={"bearer_token": "tok-2"}))
+    call("connectors.list_workspace_credentials", lambda: cn.list_workspace_credentials(connector_id_or_name="wiki"))
+    call("connectors.delete_credentials", lambda: cn.delete_credentials(
+        connector_id_or_name="wiki", consumer_scope="workspace", credentials_name="main"))
+
     srv.shutdown()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "python_sdk_requests.json")
     with open(out, "w") as f:

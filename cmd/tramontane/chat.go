@@ -55,10 +55,14 @@ answer (-p - reads the question from stdin). See docs/cli.md.`
 
 // chatSession is the state of one chat.
 type chatSession struct {
-	c       *client.Client
-	out     io.Writer // the answer
-	info    io.Writer // tool events, citations, notices
-	in      *bufio.Reader
+	c    *client.Client
+	out  io.Writer // the answer
+	info io.Writer // tool events, citations, notices
+	in   *bufio.Reader
+	// lines carries what the REPL reads from in, one line at a time, so
+	// that a prompt can give up when Ctrl-C stops the run (startLines).
+	lines   chan lineRead
+	inErr   error // the error that ended in, once lines is drained
 	agentID string
 	name    string // the agent's name
 	version client.AgentVersion
@@ -66,9 +70,14 @@ type chatSession struct {
 	convID  string
 	// branchFrom is the entry the next message restarts from (/restart).
 	branchFrom string
+	// resume: a stopped run left calls unanswered (noteWaiting).
+	resume bool
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the current run
+	// prompt makes the prompts of parallel calls (which the runner answers
+	// concurrently) come one at a time, each with its own line.
+	prompt sync.Mutex
 }
 
 func chat(args []string, in io.Reader, stdout, stderr io.Writer) error {
@@ -203,7 +212,7 @@ func (s *chatSession) repl(ctx context.Context) error {
 			if s.cancel != nil {
 				s.cancel()
 			} else {
-				fmt.Fprintln(s.info, "\n(type /exit or press Ctrl-D to quit)")
+				fmt.Fprint(s.info, "\n(type /exit or press Ctrl-D to quit)\n> ")
 			}
 			s.mu.Unlock()
 		}
@@ -219,6 +228,7 @@ func (s *chatSession) repl(ctx context.Context) error {
 		who = "conversation " + s.convID
 	}
 	fmt.Fprintf(s.info, "Talking to %s. /help for commands.\n", who)
+	s.startLines()
 	r := client.NewRunner(s.c)
 	r.Fallback = s.askResult
 	r.Confirm = s.askConfirm
@@ -230,7 +240,7 @@ func (s *chatSession) repl(ctx context.Context) error {
 	}
 	for {
 		fmt.Fprint(s.out, "> ")
-		line, err := s.readLine()
+		line, err := s.readLine(ctx)
 		if err == io.EOF {
 			fmt.Fprintln(s.out)
 			return nil
@@ -252,7 +262,7 @@ func (s *chatSession) repl(ctx context.Context) error {
 		s.mu.Lock()
 		s.cancel = cancel
 		s.mu.Unlock()
-		_, err = s.stream(runCtx, r, line)
+		err = s.turn(runCtx, r, line)
 		s.mu.Lock()
 		s.cancel = nil
 		s.mu.Unlock()
@@ -260,18 +270,90 @@ func (s *chatSession) repl(ctx context.Context) error {
 		switch {
 		case errors.Is(err, context.Canceled):
 			fmt.Fprintln(s.info, "\n(stopped)")
+			s.noteWaiting(ctx)
 		case err != nil:
 			fmt.Fprintln(s.info, "\nerror:", err)
 		}
 	}
 }
 
-func (s *chatSession) readLine() (string, error) {
-	line, err := s.in.ReadString('\n')
-	if err == io.EOF && line != "" {
-		return line, nil
+// turn runs one message. A run stopped at a function's prompt left the
+// conversation waiting for that call: it is asked again first.
+func (s *chatSession) turn(ctx context.Context, r *client.Runner, line string) error {
+	if s.resume {
+		if err := s.print(r.ResumeStream(ctx, s.convID), nil); err != nil {
+			return err
+		}
+		s.resume = false
 	}
-	return strings.TrimRight(line, "\r\n"), err
+	_, err := s.stream(ctx, r, line)
+	return err
+}
+
+// noteWaiting, after a stopped run, says whether the conversation waits
+// for function results or confirmations, which the next message asks for
+// again (/new or /restart leave them).
+func (s *chatSession) noteWaiting(ctx context.Context) {
+	if s.convID == "" || s.branchFrom != "" {
+		return
+	}
+	h, err := s.c.Conversations.History(ctx, s.convID)
+	if err != nil {
+		return
+	}
+	calls := client.Waiting(h.Entries)
+	s.resume = len(calls) > 0
+	if s.resume {
+		fmt.Fprintf(s.info, "(the conversation waits for %s: asked again before your next message; /new or /restart N leave it)\n", describeCalls(calls))
+	}
+}
+
+// lineRead is one line of input, or the error that ended the input.
+type lineRead struct {
+	line string
+	err  error
+}
+
+// startLines reads the input on its own goroutine from now on: a read
+// blocked on the terminal cannot be interrupted, a wait on a channel can.
+func (s *chatSession) startLines() {
+	s.lines = make(chan lineRead)
+	go func() {
+		defer close(s.lines)
+		for {
+			line, err := s.in.ReadString('\n')
+			if err == io.EOF && line != "" {
+				err = nil
+			}
+			s.lines <- lineRead{strings.TrimRight(line, "\r\n"), err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// readLine returns the next line of input. It gives up with ctx's error
+// when ctx ends first; the line, when it comes, is the next one read.
+func (s *chatSession) readLine(ctx context.Context) (string, error) {
+	if s.inErr != nil {
+		return "", s.inErr
+	}
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r, ok := <-s.lines:
+		if !ok { // not reached: the reader sends its error before it closes lines
+			if s.inErr == nil {
+				s.inErr = io.EOF
+			}
+			return "", s.inErr
+		}
+		if r.err != nil {
+			s.inErr = r.err
+		}
+		return r.line, r.err
+	}
 }
 
 // command runs a /command and reports whether to quit.
@@ -285,7 +367,7 @@ func (s *chatSession) command(ctx context.Context, line string) bool {
 	case "/id":
 		fmt.Fprintln(s.info, s.convID)
 	case "/new":
-		s.convID, s.branchFrom = "", ""
+		s.convID, s.branchFrom, s.resume = "", "", false
 		fmt.Fprintln(s.info, "New conversation.")
 	case "/history":
 		if s.convID == "" {
@@ -316,7 +398,7 @@ func (s *chatSession) command(ctx context.Context, line string) bool {
 			fmt.Fprintf(s.info, "no entry %d (the conversation has %d)\n", n, len(h.Entries))
 			return false
 		}
-		s.branchFrom = h.Entries[n-1].EntryID()
+		s.branchFrom, s.resume = h.Entries[n-1].EntryID(), false
 		fmt.Fprintf(s.info, "Your next message branches from entry %d.\n", n)
 	default:
 		fmt.Fprintf(s.info, "unknown command %s\n%s", fields[0], replHelp)
@@ -381,21 +463,25 @@ func (s *chatSession) print(seq func(func(client.Event, error) bool), done func(
 
 // askResult asks the user for a function's result.
 func (s *chatSession) askResult(ctx context.Context, call *client.FunctionCallEntry) (string, error) {
+	s.prompt.Lock()
+	defer s.prompt.Unlock()
 	fmt.Fprintf(s.out, "%s(%s) result> ", call.Name, call.Arguments)
-	line, err := s.readLine()
+	line, err := s.readLine(ctx)
 	if err != nil {
 		return "", fmt.Errorf("no result for %s: %w", call.Name, err)
 	}
-	return line, ctx.Err()
+	return line, nil
 }
 
 // askConfirm asks the user to allow a call.
 func (s *chatSession) askConfirm(ctx context.Context, call *client.FunctionCallEntry) (bool, error) {
+	s.prompt.Lock()
+	defer s.prompt.Unlock()
 	fmt.Fprintf(s.out, "allow %s(%s)? [y/N] ", call.Name, call.Arguments)
-	line, err := s.readLine()
+	line, err := s.readLine(ctx)
 	if err != nil {
 		return false, fmt.Errorf("no decision for %s: %w", call.Name, err)
 	}
 	a := strings.ToLower(strings.TrimSpace(line))
-	return a == "y" || a == "yes", ctx.Err()
+	return a == "y" || a == "yes", nil
 }

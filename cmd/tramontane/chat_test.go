@@ -19,6 +19,11 @@ import (
 
 const chatScript = `
 rules:
+  - match: "re:compare (\\w+) and (\\w+)"
+    on: user
+    tool_calls:
+      - {name: get_weather, arguments: {city: "{{1}}"}, id: call_a}
+      - {name: get_weather, arguments: {city: "{{2}}"}, id: call_b}
   - match: weather
     on: user
     tool_calls: [{name: get_weather, arguments: {city: Paris}, id: call_w}]
@@ -28,11 +33,14 @@ rules:
   - match: slow
     delay_ms: 5000
     reply: "too late"
+  - match: partial
+    reply: "alpha beta gamma delta epsilon zeta"
+    fail_after_chunks: 3
   - match: search
     on: user
     tool_calls: [{name: web_search, arguments: {query: tramontane}, id: call_s}]
   - tool: get_weather
-    reply: "Weather: {{tool_result}}"
+    reply: "Weather: {{tool_results}}"
   - tool: delete_file
     reply: "deleted: {{tool_result}}"
   - tool: web_search

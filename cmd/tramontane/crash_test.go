@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -27,14 +28,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tramontane/tramontane/client"
 	_ "modernc.org/sqlite"
 )
 
 const crashChildEnv = "TRAMONTANE_CRASHTEST_SERVE"
 
+// cliChildEnv, set to a JSON array of arguments, makes this test binary
+// run the CLI with them (the pseudo-terminal test of tramontane chat).
+const cliChildEnv = "TRAMONTANE_CLITEST_ARGS"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(crashChildEnv) == "1" {
 		os.Exit(run([]string{"serve"}, os.Stdout, os.Stderr))
+	}
+	if raw := os.Getenv(cliChildEnv); raw != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(raw), &args); err != nil {
+			fmt.Fprintln(os.Stderr, cliChildEnv+":", err)
+			os.Exit(2)
+		}
+		os.Exit(run(args, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -137,68 +151,31 @@ func (s *seen) ids() []string {
 	return out
 }
 
-var crashClient = &http.Client{Timeout: 30 * time.Second}
-
-func post(ctx context.Context, url, body string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+crashKey)
-	req.Header.Set("Content-Type", "application/json")
-	return crashClient.Do(req)
+// crashClient is the client of a server under test: no retries (a killed
+// server must not see a request again once restarted), and a timeout so
+// that a request to a dying server ends.
+func crashClient(base string) *client.Client {
+	return client.New(client.WithBaseURL(base), client.WithAPIKey(crashKey), client.WithRetry(client.RetryPolicy{}),
+		client.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}))
 }
 
-func get(url string, v any) (int, error) {
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+crashKey)
-	resp, err := crashClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if v != nil && resp.StatusCode == 200 {
-		return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
-	}
-	return resp.StatusCode, nil
-}
-
-// streamRun posts a streaming request and records the announced id with
-// input as soon as conversation.response.started arrives; the rest of the
-// stream is read until it ends (or the server dies).
-func streamRun(ctx context.Context, url, body, input string, s *seen) {
-	resp, err := post(ctx, url, body)
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return
-	}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
+// streamRun reads a run's stream and records the announced id with input
+// as soon as conversation.response.started arrives; the rest of the stream
+// is read until it ends (or the server dies).
+func streamRun(events iter.Seq2[client.Event, error], input string, s *seen) {
+	for ev, err := range events {
+		if err != nil {
+			return
 		}
-		var ev struct {
-			Type           string `json:"type"`
-			ConversationID string `json:"conversation_id"`
-		}
-		if json.Unmarshal([]byte(data), &ev) == nil && ev.Type == "conversation.response.started" && input != "" {
-			s.add(ev.ConversationID, input)
+		if st, ok := ev.(*client.ResponseStartedEvent); ok && input != "" {
+			s.add(st.ConversationID, input)
 		}
 	}
-}
-
-type historyEntry struct {
-	ID      string          `json:"id"`
-	Type    string          `json:"type"`
-	Content json.RawMessage `json:"content"`
 }
 
 // load runs workers until ctx ends.
 func load(ctx context.Context, base string, workers int, round int, s *seen) {
+	c := crashClient(base)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -209,20 +186,17 @@ func load(ctx context.Context, base string, workers int, round int, s *seen) {
 				known := s.ids()
 				switch op := rand.IntN(3); {
 				case op == 0 || len(known) == 0:
-					streamRun(ctx, base+"/v1/conversations", fmt.Sprintf(`{"model":"m1","inputs":%q,"stream":true}`, input), input, s)
+					streamRun(c.Conversations.StartStream(ctx, client.ConversationRequest{Model: "m1", Inputs: client.UserMessage(input)}), input, s)
 				case op == 1:
 					id := known[rand.IntN(len(known))]
-					streamRun(ctx, base+"/v1/conversations/"+id, fmt.Sprintf(`{"inputs":%q,"stream":true}`, input), "", s)
+					streamRun(c.Conversations.AppendStream(ctx, id, client.AppendRequest{Inputs: client.UserMessage(input)}), "", s)
 				default:
 					id := known[rand.IntN(len(known))]
-					var h struct {
-						Entries []historyEntry `json:"entries"`
-					}
-					if code, err := get(base+"/v1/conversations/"+id+"/history", &h); err != nil || code != 200 || len(h.Entries) == 0 {
+					h, err := c.Conversations.History(ctx, id)
+					if err != nil || len(h.Entries) == 0 {
 						continue
 					}
-					streamRun(ctx, base+"/v1/conversations/"+id+"/restart",
-						fmt.Sprintf(`{"from_entry_id":%q,"inputs":%q,"stream":true}`, h.Entries[0].ID, input), input, s)
+					streamRun(c.Conversations.RestartStream(ctx, id, client.RestartRequest{FromEntryID: h.Entries[0].EntryID(), Inputs: client.UserMessage(input)}), input, s)
 				}
 			}
 		}()
@@ -240,6 +214,7 @@ func verify(t *testing.T, base string, s *seen) (checked int, slowest time.Durat
 		inputs[k] = v
 	}
 	s.mu.Unlock()
+	c := crashClient(base)
 	start := time.Now()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -250,43 +225,37 @@ func verify(t *testing.T, base string, s *seen) (checked int, slowest time.Durat
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			var h struct {
-				Entries []historyEntry `json:"entries"`
-			}
-			code, err := get(base+"/v1/conversations/"+id+"/history", &h)
-			if err != nil || code != 200 {
-				t.Errorf("conversation %s, announced to a client, answers %d (%v) after the crash", id, code, err)
+			h, err := c.Conversations.History(context.Background(), id)
+			if err != nil {
+				t.Errorf("conversation %s, announced to a client, answers %d (%v) after the crash", id, client.StatusOf(err), err)
 				return
 			}
 			ids := map[string]bool{}
 			hasInput := false
 			for _, e := range h.Entries {
-				if e.ID == "" || e.Type == "" {
+				if e.EntryID() == "" || e.EntryType() == "" {
 					t.Errorf("conversation %s: half-written entry %+v", id, e)
 				}
-				if ids[e.ID] {
-					t.Errorf("conversation %s: entry %s is duplicated", id, e.ID)
+				if ids[e.EntryID()] {
+					t.Errorf("conversation %s: entry %s is duplicated", id, e.EntryID())
 				}
-				ids[e.ID] = true
-				if e.Type == "message.input" && strings.Contains(string(e.Content), input) {
+				ids[e.EntryID()] = true
+				if in, ok := e.(*client.MessageInputEntry); ok && strings.Contains(in.Content.String(), input) {
 					hasInput = true
 				}
 			}
 			if !hasInput {
 				t.Errorf("conversation %s lacks its input %q: %d entries", id, input, len(h.Entries))
 			}
-			// Appendable again within seconds.
+			// Appendable again within seconds (409 while the killed run's
+			// lease lasts).
 			for {
-				resp, err := post(context.Background(), base+"/v1/conversations/"+id, `{"inputs":"after the crash","stream":false}`)
+				_, err := c.Conversations.Append(context.Background(), id, client.AppendRequest{Inputs: client.UserMessage("after the crash")})
 				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-				if err == nil && resp.StatusCode == 200 {
 					break
 				}
-				if err == nil && resp.StatusCode != 409 {
-					t.Errorf("append to %s after the crash: %d", id, resp.StatusCode)
+				if status := client.StatusOf(err); status != 0 && status != 409 {
+					t.Errorf("append to %s after the crash: %d (%v)", id, status, err)
 					return
 				}
 				if time.Since(start) > 60*time.Second {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
+	"iter"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/blob/blobtest"
 	"github.com/tramontane/tramontane/internal/testsvc"
 )
@@ -38,6 +37,7 @@ func serveProcess(t *testing.T, env []string) (*exec.Cmd, string) {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	url := "http://" + addr
 	for i := 0; ; i++ {
+		// /healthz is not part of the Agents API (the client has no call for it).
 		if resp, err := http.Get(url + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -78,44 +78,31 @@ engine: {run_lease: %s}
 	a, aURL := serveProcess(t, env)
 	_, bURL := serveProcess(t, env)
 
-	post := func(url, body string) (*http.Response, error) {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
-		return http.DefaultClient.Do(req)
-	}
+	ca, cb := lossClient(aURL, key), lossClient(bURL, key)
+	ctx := t.Context()
 	// A conversation with one finished turn.
-	resp, err := post(aURL+"/v1/conversations", `{"model":"loss-model","inputs":"hello","stream":false,"tools":[{"type":"web_search"}]}`)
+	conv, err := ca.Conversations.Start(ctx, client.ConversationRequest{Model: "loss-model", Inputs: client.UserMessage("hello"),
+		Tools: []client.Tool{client.BuiltinTool("web_search")}})
 	if err != nil {
-		t.Fatal(err)
-	}
-	var conv struct {
-		ConversationID string `json:"conversation_id"`
-	}
-	json.NewDecoder(resp.Body).Decode(&conv)
-	resp.Body.Close()
-	if conv.ConversationID == "" {
-		t.Fatalf("start: %d", resp.StatusCode)
+		t.Fatalf("start: %v", err)
 	}
 	// A streamed append: the tool.execution entry is committed, then the
 	// model's answer takes two minutes; the instance dies meanwhile.
-	resp, err = post(aURL+"/v1/conversations/"+conv.ConversationID, `{"inputs":"killme","stream":true}`)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("streamed append: %v %v", resp, err)
-	}
-	sc := bufio.NewScanner(resp.Body)
+	next, stop := iter.Pull2(ca.Conversations.AppendStream(ctx, conv.ConversationID, client.AppendRequest{Inputs: client.UserMessage("killme")}))
+	defer stop()
 	sawTool := false
 	var events []string
-	for !sawTool && sc.Scan() {
-		events = append(events, sc.Text())
-		sawTool = strings.Contains(sc.Text(), "tool.execution.done")
-	}
-	if !sawTool {
-		t.Fatalf("the stream ended before its tool.execution.done event: %s", strings.Join(events, "\n"))
+	for !sawTool {
+		ev, err, ok := next()
+		if !ok || err != nil {
+			t.Fatalf("the stream ended (%v) before its tool.execution.done event: %s", err, strings.Join(events, "\n"))
+		}
+		events = append(events, fmt.Sprintf("%T", ev))
+		_, sawTool = ev.(*client.ToolExecutionDoneEvent)
 	}
 	// The event goes out just before its entry is committed: wait until the
 	// other instance sees the entry, so that the kill comes after a commit.
-	for i := 0; len(historyTypes(t, bURL, key, conv.ConversationID)) < 4; i++ {
+	for i := 0; len(historyTypes(t, cb, conv.ConversationID)) < 4; i++ {
 		if i > 200 {
 			t.Fatal("the tool.execution entry was never committed")
 		}
@@ -125,30 +112,32 @@ engine: {run_lease: %s}
 	killed := time.Now()
 	a.Wait()
 	cut := make(chan error, 1)
-	go func() { _, err := io.Copy(io.Discard, resp.Body); cut <- err }()
+	go func() {
+		for {
+			_, err, ok := next()
+			if !ok || err != nil {
+				cut <- err
+				return
+			}
+		}
+	}()
 	select {
 	case <-cut: // the stream ended (cut) rather than hanging
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client's stream did not end after the instance was killed")
 	}
-	resp.Body.Close()
 
 	// Append through b until the lease lets it.
 	var appendable time.Duration
 	refused := 0
 	for {
-		r, err := post(bURL+"/v1/conversations/"+conv.ConversationID, `{"inputs":"after the loss","stream":false}`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(r.Body)
-		r.Body.Close()
-		if r.StatusCode == 200 {
+		_, err := cb.Conversations.Append(ctx, conv.ConversationID, client.AppendRequest{Inputs: client.UserMessage("after the loss")})
+		if err == nil {
 			appendable = time.Since(killed)
 			break
 		}
-		if r.StatusCode != 409 {
-			t.Fatalf("append through b: %d %s, want 409 while the lease holds, then 200", r.StatusCode, b)
+		if client.StatusOf(err) != 409 {
+			t.Fatalf("append through b: %v, want 409 while the lease holds, then 200", err)
 		}
 		refused++
 		if time.Since(killed) > 4*lease+10*time.Second {
@@ -157,7 +146,7 @@ engine: {run_lease: %s}
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	types := historyTypes(t, bURL, key, conv.ConversationID)
+	types := historyTypes(t, cb, conv.ConversationID)
 	want := "message.input message.output message.input tool.execution message.input message.output"
 	if strings.Join(types, " ") != want {
 		t.Fatalf("history after the loss: %v, want %s", types, want)
@@ -168,32 +157,28 @@ engine: {run_lease: %s}
 		appendable.Round(10*time.Millisecond), lease, refused)
 }
 
+// lossClient is a client of one instance, without retries (a refused
+// append is what the test counts).
+func lossClient(url, key string) *client.Client {
+	return client.New(client.WithBaseURL(url), client.WithAPIKey(key), client.WithRetry(client.RetryPolicy{}))
+}
+
 // historyTypes reads a conversation's entries and checks that no id
 // repeats.
-func historyTypes(t *testing.T, url, key, id string) []string {
+func historyTypes(t *testing.T, c *client.Client, id string) []string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/v1/conversations/"+id+"/history", nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	r, err := http.DefaultClient.Do(req)
+	h, err := c.Conversations.History(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Body.Close()
-	var h struct {
-		Entries []struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
-		} `json:"entries"`
-	}
-	json.NewDecoder(r.Body).Decode(&h)
 	var types []string
 	seen := map[string]bool{}
 	for _, e := range h.Entries {
-		if seen[e.ID] {
-			t.Errorf("entry %s appears twice", e.ID)
+		if seen[e.EntryID()] {
+			t.Errorf("entry %s appears twice", e.EntryID())
 		}
-		seen[e.ID] = true
-		types = append(types, e.Type)
+		seen[e.EntryID()] = true
+		types = append(types, e.EntryType())
 	}
 	return types
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{"migrate-blobs", "--from local --to postgres [-q]", "copy every file blob into another blob store", migrateBlobs})
+	register(command{"migrate-blobs", "--from local --to postgres|s3://bucket/prefix [-q]", "copy every file blob into another blob store", migrateBlobs})
 }
 
 // migrateBlobs copies every blob from one blob store to another, for
@@ -19,12 +19,13 @@ func init() {
 // instances. Blobs the destination already holds are skipped, so it can be
 // run again after an interruption; the source is left as it was.
 func migrateBlobs(args []string, stdout, stderr io.Writer) error {
-	fs := flagSet("migrate-blobs", "--from local --to postgres [-q]",
+	fs := flagSet("migrate-blobs", "--from local --to postgres|s3://bucket/prefix [-q]",
 		"Copy every blob (files, generated images and plots, library documents) from one blob store\n"+
-			"into another, e.g. a single machine's data dir into PostgreSQL. Blobs the destination\n"+
-			"holds already are skipped, so it can be run again; the source is left as it was.", stdout, stderr)
+			"into another, e.g. a single machine's data dir into PostgreSQL or an S3 bucket. Blobs the\n"+
+			"destination holds already are skipped, so it can be run again; the source is left as it was.\n"+
+			"An s3:// store takes its endpoint and keys from TRAMONTANE_S3_* or AWS_* (docs/configuration.md).", stdout, stderr)
 	f := config.RegisterStorageFlags(fs)
-	from := fs.String("from", "local", "source blob store: local, postgres or a postgres:// URL")
+	from := fs.String("from", "local", "source blob store: local, postgres, a postgres:// URL or s3://bucket/prefix")
 	to := fs.String("to", "", "destination blob store (same forms as --from), required")
 	quiet := fs.Bool("q", false, "print only the summary")
 	if err := fs.Parse(args); err != nil {
@@ -34,7 +35,7 @@ func migrateBlobs(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("migrate-blobs: unexpected argument %q", fs.Arg(0))}
 	}
 	if *to == "" {
-		return usageError{"migrate-blobs: --to is required (postgres or a postgres:// URL)"}
+		return usageError{"migrate-blobs: --to is required (postgres, a postgres:// URL or s3://bucket/prefix)"}
 	}
 	if *to == *from {
 		return usageError{"migrate-blobs: --from and --to name the same store"}

@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/app"
 	"github.com/tramontane/tramontane/internal/config"
 )
@@ -58,38 +58,33 @@ func TestREADMEOfflineExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	call := func(method, path, body string) map[string]any {
-		t.Helper()
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer dev-key-0123456789")
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		a.Handler.ServeHTTP(rec, req)
-		if rec.Code != 200 {
-			t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	api := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("dev-key-0123456789"))
+	ctx := t.Context()
 	// The seed's §6 example: an agent with the get_stock_price function.
-	agent := call("POST", "/v1/agents", `{"model":"mistral-large-latest","name":"stock-bot","tools":[{"type":"function","function":
-		{"name":"get_stock_price","description":"Fetch price.","parameters":{"type":"object","properties":{"ticker":{"type":"string"}},"required":["ticker"]}}}]}`)
-	resp := call("POST", "/v1/conversations", `{"agent_id":"`+agent["id"].(string)+`","inputs":"Price of AAPL?","stream":false}`)
-	outs := resp["outputs"].([]any)
-	fc := outs[len(outs)-1].(map[string]any)
-	if fc["type"] != "function.call" || fc["name"] != "get_stock_price" || fc["arguments"] != `{"ticker":"AAPL"}` {
-		t.Fatalf("first turn: %v", outs)
+	agent, err := api.Agents.Create(ctx, client.AgentCreateRequest{Model: "mistral-large-latest", Name: "stock-bot", Tools: []client.Tool{
+		client.FunctionTool("get_stock_price", "Fetch price.",
+			json.RawMessage(`{"type":"object","properties":{"ticker":{"type":"string"}},"required":["ticker"]}`))}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	result, _ := json.Marshal(`{"ticker": "AAPL", "price": 189.5, "currency": "USD"}`)
-	final := call("POST", "/v1/conversations/"+resp["conversation_id"].(string),
-		`{"inputs":[{"type":"function.result","tool_call_id":"`+fc["tool_call_id"].(string)+`","result":`+string(result)+`}],"stream":false}`)
-	outs = final["outputs"].([]any)
-	last := outs[len(outs)-1].(map[string]any)
+	resp, err := api.Conversations.Start(ctx, client.ConversationRequest{AgentID: agent.ID, Inputs: client.UserMessage("Price of AAPL?")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, ok := resp.Outputs[len(resp.Outputs)-1].(*client.FunctionCallEntry)
+	if !ok || fc.Name != "get_stock_price" || fc.Arguments != `{"ticker":"AAPL"}` {
+		t.Fatalf("first turn: %+v", resp.Outputs)
+	}
+	final, err := api.Conversations.Append(ctx, resp.ConversationID, client.AppendRequest{Inputs: client.InputEntries(
+		&client.FunctionResultEntry{ToolCallID: fc.ToolCallID, Result: `{"ticker": "AAPL", "price": 189.5, "currency": "USD"}`})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, ok := final.Outputs[len(final.Outputs)-1].(*client.MessageOutputEntry)
 	want := `AAPL trades at {"ticker": "AAPL", "price": 189.5, "currency": "USD"}.`
-	if len(outs) != 1 || last["type"] != "message.output" || last["content"] != want {
-		t.Fatalf("after the result: %v", outs)
+	if len(final.Outputs) != 1 || !ok || last.Content.Chunks != nil || last.Content.Text != want {
+		t.Fatalf("after the result: %+v", final.Outputs)
 	}
 }

@@ -42,9 +42,13 @@ func (s *Service) validModel(name string) error {
 }
 
 // ConnectorChecker reports an error unless a workspace may use a
-// connector (by id or name).
+// connector (by id or name), and seals the secrets of connector tools.
 type ConnectorChecker interface {
 	Check(ctx context.Context, ws, id string) error
+	// SealAuthorization encrypts a connector tool's authorization value
+	// for storage, bound to the workspace and connector; the result starts
+	// with SealedPrefix.
+	SealAuthorization(ws, connectorID, value string) (string, error)
 }
 
 // SetConnectors makes agent validation check the connector_id of connector
@@ -52,10 +56,14 @@ type ConnectorChecker interface {
 func (s *Service) SetConnectors(c ConnectorChecker) { s.connectors = c }
 
 // CheckConnectors reports a 422 for a connector tool whose connector_id the
-// workspace cannot see. A nil checker checks nothing.
+// workspace cannot see, and seals (in place) the authorization values of
+// connector tools for storage. A nil checker checks nothing.
 func CheckConnectors(ctx context.Context, c ConnectorChecker, loc, ws string, tools []Tool) error {
 	if c == nil {
 		return nil
+	}
+	if err := keepSecrets(loc, tools, nil); err != nil {
+		return err // a mask left: nothing to keep it from
 	}
 	for i, t := range tools {
 		if t.Type != "connector" {
@@ -68,7 +76,7 @@ func CheckConnectors(ctx context.Context, c ConnectorChecker, loc, ws string, to
 			return err
 		}
 	}
-	return nil
+	return sealTools(c, ws, tools)
 }
 
 // NewService returns a Service over s.
@@ -265,7 +273,11 @@ func (s *Service) Update(ctx context.Context, ws, id string, req *UpdateRequest)
 			cfg.Instructions = req.Instructions
 		}
 		if req.Tools != nil {
-			cfg.Tools = *req.Tools
+			prev := cfg.Tools
+			cfg.Tools = append([]Tool(nil), *req.Tools...)
+			if err := keepSecrets("body.tools", cfg.Tools, prev); err != nil {
+				return nil, err
+			}
 		}
 		if req.CompletionArgs != nil {
 			cfg.CompletionArgs = req.CompletionArgs
@@ -425,7 +437,7 @@ func ToWire(a *store.Agent) (*Agent, error) {
 		Version: a.Version.Version, Versions: a.Versions,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		DeploymentChat: cfg.DeploymentChat, Source: a.Version.Source,
-		Instructions: cfg.Instructions, Tools: cfg.Tools, Guardrails: cfg.Guardrails,
+		Instructions: cfg.Instructions, Tools: MaskTools(cfg.Tools), Guardrails: cfg.Guardrails,
 		Description: cfg.Description, Handoffs: cfg.Handoffs, Metadata: cfg.Metadata,
 		VersionMessage: cfg.VersionMessage,
 	}

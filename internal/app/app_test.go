@@ -85,6 +85,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return after shutdown")
 	}
+	// Raw HTTP: the check is that no connection is accepted at all.
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("the server still accepts connections after shutdown")
 	}

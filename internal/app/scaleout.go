@@ -25,9 +25,11 @@ import (
 	"github.com/tramontane/tramontane/internal/store/sqlstore"
 )
 
-// BlobKind names the blob store c selects: "local" or "postgres".
+// BlobKind names the blob store c selects: "local", "postgres" or "s3".
 func BlobKind(c config.Config) string {
 	switch u := c.ScaleOut.BlobURL; {
+	case strings.HasPrefix(u, "s3://"):
+		return "s3"
 	case u == "local":
 		return "local"
 	case u == "postgres", sqlstore.IsPostgres(u):
@@ -42,6 +44,18 @@ func BlobKind(c config.Config) string {
 // releases its connections.
 func OpenBlobs(ctx context.Context, c config.Config) (blob.Store, io.Closer, error) {
 	switch BlobKind(c) {
+	case "s3":
+		bucket, prefix, err := blob.ParseS3URL(c.ScaleOut.BlobURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("blob store: %w", err)
+		}
+		s3 := c.ScaleOut.S3
+		st, err := blob.OpenS3(ctx, blob.S3Config{Bucket: bucket, Prefix: prefix, Endpoint: s3.Endpoint, Region: s3.Region,
+			AccessKeyID: s3.AccessKeyID, SecretAccessKey: s3.SecretAccessKey, PathStyle: s3.PathStyle})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, nopCloser{}, nil
 	case "postgres":
 		url := c.ScaleOut.BlobURL
 		if !sqlstore.IsPostgres(url) {
@@ -60,11 +74,12 @@ func OpenBlobs(ctx context.Context, c config.Config) (blob.Store, io.Closer, err
 	return l, nopCloser{}, err
 }
 
-// warnUnmigratedBlobs logs when blobs go to PostgreSQL but the data dir
-// still holds blobs of the local store (an install from before, or one
+// warnUnmigratedBlobs logs when blobs go to PostgreSQL or S3 but the data
+// dir still holds blobs of the local store (an install from before, or one
 // moved from SQLite): those are not read until migrate-blobs copies them.
 func warnUnmigratedBlobs(c config.Config, logger *slog.Logger) {
-	if BlobKind(c) != "postgres" {
+	kind := BlobKind(c)
+	if kind == "local" {
 		return
 	}
 	entries, err := os.ReadDir(filepath.Join(c.DataDir, "files"))
@@ -73,7 +88,11 @@ func warnUnmigratedBlobs(c config.Config, logger *slog.Logger) {
 	}
 	for _, e := range entries {
 		if e.IsDir() && e.Name() != "tmp" {
-			logger.Warn("the data dir holds file blobs, but blobs are kept in PostgreSQL: files stored before are not served until they are copied; run: tramontane migrate-blobs --from local --to postgres (or set TRAMONTANE_BLOB_URL=local to keep them on disk)",
+			to := kind
+			if kind == "s3" {
+				to = c.ScaleOut.BlobURL
+			}
+			logger.Warn("the data dir holds file blobs, but blobs are kept in "+kind+": files stored before are not served until they are copied; run: tramontane migrate-blobs --from local --to "+to+" (or set TRAMONTANE_BLOB_URL=local to keep them on disk)",
 				"dir", filepath.Join(c.DataDir, "files"))
 			return
 		}

@@ -2,10 +2,12 @@ package app
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/blob/blobtest"
 	"github.com/tramontane/tramontane/internal/cluster"
 )
@@ -32,46 +34,59 @@ func TestScaleOutCodeSessionFollowsConversation(t *testing.T) {
 		return in
 	}
 	a, b := start(), start()
-	_, health := call(t, "GET", a.url+"/healthz", key, "", nil)
+	// /healthz is not part of the Agents API (the client has no call for it).
+	resp, err := http.Get(a.url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var h struct{ Connectors map[string]string }
-	json.Unmarshal(health, &h)
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
 	if st := h.Connectors["code_interpreter"]; st != "available" {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("code_interpreter is %q in CI", st)
 		}
 		t.Skipf("code_interpreter: %s", st)
 	}
-	js := "application/json"
-	turn := func(in *instance, path, body string) string {
+	ctx := t.Context()
+	// text is what a turn answered: the tool's output, then the reply.
+	text := func(resp *client.ConversationResponse, err error) string {
 		t.Helper()
-		st, out := call(t, "POST", in.url+path, key, js, strings.NewReader(body))
-		if st != 200 {
-			t.Fatalf("%s: %d %s", path, st, out)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return string(out)
+		var b strings.Builder
+		for _, e := range resp.Outputs {
+			if ex, ok := e.(*client.ToolExecutionEntry); ok {
+				b.Write(ex.Info)
+				b.WriteString("\n")
+			}
+		}
+		return b.String() + resp.Text()
 	}
-	out := turn(a, "/v1/conversations", `{"model":"echo-model","inputs":"set-x","stream":false,"tools":[{"type":"code_interpreter"}]}`)
-	var conv struct {
-		ConversationID string `json:"conversation_id"`
+	conv, err := a.client(key).Conversations.Start(ctx, client.ConversationRequest{Model: "echo-model", Inputs: client.UserMessage("set-x"),
+		Tools: []client.Tool{client.BuiltinTool("code_interpreter")}})
+	text(conv, err)
+	turn := func(in *instance, q string) string {
+		t.Helper()
+		return text(in.client(key).Conversations.Append(ctx, conv.ConversationID, client.AppendRequest{Inputs: client.UserMessage(q)}))
 	}
-	json.Unmarshal([]byte(out), &conv)
-	path := "/v1/conversations/" + conv.ConversationID
 	for i, in := range []*instance{b, a, b} {
-		if out := turn(in, path, `{"inputs":"get-x","stream":false}`); !strings.Contains(out, "42") || strings.Contains(out, "NameError") {
+		if out := turn(in, "get-x"); !strings.Contains(out, "42") || strings.Contains(out, "NameError") {
 			t.Fatalf("turn %d on another instance lost the session: %s", i+2, out)
 		}
 	}
 	// The owner (a, where the session started) dies.
 	a.srv.CloseClientConnections()
 	a.srv.Close()
-	out = turn(b, path, `{"inputs":"get-x","stream":false}`)
+	out := turn(b, "get-x")
 	if !strings.Contains(out, "NameError") || !strings.Contains(out, cluster.LostNote) {
 		t.Fatalf("after the owner died: %s, want a NameError and the note that the session was lost", out)
 	}
-	if out := turn(b, path, `{"inputs":"set-x","stream":false}`); strings.Contains(out, "Error") {
+	if out := turn(b, "set-x"); strings.Contains(out, "Error") {
 		t.Fatalf("set-x on the new owner: %s", out)
 	}
-	if out := turn(b, path, `{"inputs":"get-x","stream":false}`); !strings.Contains(out, "42") {
+	if out := turn(b, "get-x"); !strings.Contains(out, "42") {
 		t.Fatalf("the new owner's session: %s", out)
 	}
 }

@@ -3,11 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
-	"mime/multipart"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,10 +13,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/blob/blobtest"
 	"github.com/tramontane/tramontane/internal/config"
 	"github.com/tramontane/tramontane/internal/testsvc"
+	"gopkg.in/yaml.v3"
 )
 
 // instance is one Tramontane instance of a scale-out test: its own data
@@ -46,9 +46,12 @@ func newScriptedInstance(t *testing.T, dbURL, redisURL, extraConfig, bootstrap, 
 	cfgFile := filepath.Join(dir, "tramontane.yaml")
 	os.WriteFile(cfgFile, []byte(scaleOutConfig+extraConfig), 0o600)
 	c := config.Defaults()
-	c.DataDir, c.Addr, c.BootstrapKey, c.DatabaseURL = dir, "127.0.0.1:0", bootstrap, dbURL
 	c.ConfigFile = cfgFile
 	c.Raw, _ = os.ReadFile(cfgFile)
+	if err := yaml.Unmarshal(c.Raw, &c); err != nil { // the settings of extraConfig
+		t.Fatal(err)
+	}
+	c.DataDir, c.Addr, c.BootstrapKey, c.DatabaseURL = dir, "127.0.0.1:0", bootstrap, dbURL
 	c.ScaleOut.RedisURL = redisURL
 	a, err := New(context.Background(), c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -69,56 +72,66 @@ func mustInstance(t *testing.T, dbURL, redisURL, extra, bootstrap string) *insta
 	return in
 }
 
-func call(t *testing.T, method, url, key, ctype string, body io.Reader) (int, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, body)
-	req.Header.Set("Authorization", "Bearer "+key)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+// client returns a client of the instance with key, without retries
+// (the rate-limit tests count refusals).
+func (in *instance) client(key string) *client.Client {
+	return client.New(client.WithBaseURL(in.url), client.WithAPIKey(key), client.WithRetry(client.RetryPolicy{}))
 }
 
 func testKey() string { return "tr-scaleout-" + strings.ReplaceAll(uuid.NewString(), "-", "") }
 
 // A file uploaded through one instance downloads through another, and
-// deleting it through a third removes its content for all.
+// deleting it through the other removes its content for all: blobs in
+// PostgreSQL (the default there), and in a real S3-compatible server.
 func TestScaleOutFilesAcrossInstances(t *testing.T) {
 	db := blobtest.PostgresURL(t)
+	t.Run("postgres", func(t *testing.T) { filesAcrossInstances(t, db, "", "postgres") })
+	t.Run("s3", func(t *testing.T) {
+		srv := testsvc.S3(t)
+		extra := fmt.Sprintf("blob_url: s3://%s/team/blobs\ns3: {endpoint: %q, access_key_id: %q, secret_access_key: %q, path_style: path}\n",
+			srv.Bucket, srv.Endpoint, srv.AccessKey, srv.SecretKey)
+		a := filesAcrossInstances(t, db, extra, "s3")
+		// Nothing is left in the bucket once the file is deleted.
+		st, _, err := OpenBlobs(context.Background(), a.app.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.List(context.Background(), func(key string) error {
+			t.Errorf("blob %s left in the bucket", key)
+			return nil
+		})
+	})
+}
+
+func filesAcrossInstances(t *testing.T, db, extra, kind string) *instance {
 	key := testKey()
-	a, b := mustInstance(t, db, "", "", key), mustInstance(t, db, "", "", key)
-	if BlobKind(a.app.Config) != "postgres" {
-		t.Fatalf("blob store on PostgreSQL = %s, want postgres by default", BlobKind(a.app.Config))
+	a, b := mustInstance(t, db, "", extra, key), mustInstance(t, db, "", extra, key)
+	if BlobKind(a.app.Config) != kind {
+		t.Fatalf("blob store = %s, want %s", BlobKind(a.app.Config), kind)
 	}
 	content := bytes.Repeat([]byte("0123456789abcdef"), 40_000) // 640 KB: several chunks
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "data.bin")
-	fw.Write(content)
-	mw.WriteField("purpose", "ocr")
-	mw.Close()
-	st, out := call(t, "POST", a.url+"/v1/files", key, mw.FormDataContentType(), &body)
-	if st != 200 {
-		t.Fatalf("upload: %d %s", st, out)
+	ctx := t.Context()
+	ca, cb := a.client(key), b.client(key)
+	f, err := ca.Files.Upload(ctx, client.FileUpload{Name: "data.bin", Purpose: "ocr", Content: bytes.NewReader(content)})
+	if err != nil {
+		t.Fatalf("upload: %v", err)
 	}
-	var f struct{ ID string }
-	json.Unmarshal(out, &f)
-	st, got := call(t, "GET", b.url+"/v1/files/"+f.ID+"/content", key, "", nil)
-	if st != 200 || !bytes.Equal(got, content) {
-		t.Fatalf("download through the other instance: %d, %d bytes (want %d)", st, len(got), len(content))
+	rc, err := cb.Files.Download(ctx, f.ID)
+	if err != nil {
+		t.Fatalf("download through the other instance: %v", err)
 	}
-	if st, out := call(t, "DELETE", b.url+"/v1/files/"+f.ID, key, "", nil); st != 200 {
-		t.Fatalf("delete: %d %s", st, out)
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("download through the other instance: %v, %d bytes (want %d)", err, len(got), len(content))
 	}
-	if st, _ := call(t, "GET", a.url+"/v1/files/"+f.ID+"/content", key, "", nil); st != 404 {
-		t.Fatalf("content after delete: %d, want 404", st)
+	if err := cb.Files.Delete(ctx, f.ID); err != nil {
+		t.Fatalf("delete: %v", err)
 	}
+	if _, err := ca.Files.Download(ctx, f.ID); client.StatusOf(err) != 404 {
+		t.Fatalf("content after delete: %v, want a 404", err)
+	}
+	return a
 }
 
 // An --rps 1 key gets one request per second across all instances.
@@ -137,13 +150,16 @@ func TestScaleOutRateLimitAcrossInstances(t *testing.T) {
 		if i%2 == 1 {
 			in = b
 		}
-		st, out := call(t, "GET", in.url+"/v1/models", limited, "", nil)
-		switch st {
-		case 200:
+		_, err := in.client(limited).Models.List(t.Context())
+		switch client.StatusOf(err) {
+		case 0:
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
 			admitted++
 		case 429:
 		default:
-			t.Fatalf("request %d: %d %s", i, st, out)
+			t.Fatalf("request %d: %v", i, err)
 		}
 	}
 	if admitted < 1 || admitted > 2 {
@@ -164,13 +180,13 @@ func TestPostgresWithoutRedisNeverMultipliesLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, out := call(t, "GET", a.url+"/v1/models", limited, "", nil)
-	if st != 503 || !strings.Contains(string(out), "TRAMONTANE_REDIS_URL") {
-		t.Fatalf("limited key without a shared store: %d %s, want 503 naming TRAMONTANE_REDIS_URL", st, out)
+	_, err = a.client(limited).Models.List(t.Context())
+	if client.StatusOf(err) != 503 || !strings.Contains(err.Error(), "TRAMONTANE_REDIS_URL") {
+		t.Fatalf("limited key without a shared store: %v, want 503 naming TRAMONTANE_REDIS_URL", err)
 	}
 	_, free, _ := a.app.Auth.Create(context.Background(), auth.CreateOptions{Name: "free", Workspace: "so-" + uuid.NewString()[:8]})
-	if st, out := call(t, "GET", a.url+"/v1/models", free, "", nil); st != 200 {
-		t.Fatalf("key without limits: %d %s", st, out)
+	if _, err := a.client(free).Models.List(t.Context()); err != nil {
+		t.Fatalf("key without limits: %v", err)
 	}
 }
 
@@ -180,49 +196,37 @@ func TestScaleOutCachesCoherent(t *testing.T) {
 	db := blobtest.PostgresURL(t)
 	key := testKey()
 	a, b := mustInstance(t, db, "", "", key), mustInstance(t, db, "", "", key)
-	js := "application/json"
-	st, out := call(t, "POST", a.url+"/v1/agents", key, js, strings.NewReader(`{"model":"echo-model","name":"coherent","instructions":"v1"}`))
-	if st != 200 {
-		t.Fatalf("create agent: %d %s", st, out)
+	ctx := t.Context()
+	ca, cb := a.client(key), b.client(key)
+	ag, err := ca.Agents.Create(ctx, client.AgentCreateRequest{Model: "echo-model", Name: "coherent", Instructions: "v1"})
+	if err != nil {
+		t.Fatalf("create agent: %v", err)
 	}
-	var ag struct {
-		ID           string
-		Version      int
-		Instructions string
-	}
-	json.Unmarshal(out, &ag)
 	// Warm a's caches, update through b, read through a.
-	call(t, "GET", a.url+"/v1/agents/"+ag.ID, key, "", nil)
-	if st, out := call(t, "PATCH", b.url+"/v1/agents/"+ag.ID, key, js, strings.NewReader(`{"instructions":"v2"}`)); st != 200 {
-		t.Fatalf("update agent: %d %s", st, out)
+	if _, err := ca.Agents.Get(ctx, ag.ID); err != nil {
+		t.Fatal(err)
 	}
-	_, out = call(t, "GET", a.url+"/v1/agents/"+ag.ID, key, "", nil)
-	json.Unmarshal(out, &ag)
-	if ag.Instructions != "v2" {
-		t.Fatalf("instance a serves instructions %q after b's update", ag.Instructions)
+	if _, err := cb.Agents.Update(ctx, ag.ID, client.AgentUpdateRequest{Instructions: client.Ptr("v2")}); err != nil {
+		t.Fatalf("update agent: %v", err)
+	}
+	if ag, err = ca.Agents.Get(ctx, ag.ID); err != nil || ag.Instructions != "v2" {
+		t.Fatalf("instance a serves instructions %q (%v) after b's update", ag.Instructions, err)
 	}
 
 	// A conversation whose turns alternate between the instances.
-	st, out = call(t, "POST", a.url+"/v1/conversations", key, js, strings.NewReader(`{"model":"echo-model","inputs":"turn 1","stream":false}`))
-	if st != 200 {
-		t.Fatalf("start conversation: %d %s", st, out)
+	conv, err := ca.Conversations.Start(ctx, client.ConversationRequest{Model: "echo-model", Inputs: client.UserMessage("turn 1")})
+	if err != nil {
+		t.Fatalf("start conversation: %v", err)
 	}
-	var conv struct {
-		ConversationID string `json:"conversation_id"`
-	}
-	json.Unmarshal(out, &conv)
 	for i, in := range []*instance{b, a, b, a} {
-		body := `{"inputs":"turn ` + itoa(i+2) + `","stream":false}`
-		if st, out := call(t, "POST", in.url+"/v1/conversations/"+conv.ConversationID, key, js, strings.NewReader(body)); st != 200 {
-			t.Fatalf("append %d: %d %s", i+2, st, out)
+		if _, err := in.client(key).Conversations.Append(ctx, conv.ConversationID, client.AppendRequest{Inputs: client.UserMessage("turn " + itoa(i+2))}); err != nil {
+			t.Fatalf("append %d: %v", i+2, err)
 		}
 	}
 	for _, in := range []*instance{a, b} {
-		_, out = call(t, "GET", in.url+"/v1/conversations/"+conv.ConversationID+"/history", key, "", nil)
-		var h struct{ Entries []json.RawMessage }
-		json.Unmarshal(out, &h)
-		if len(h.Entries) != 10 {
-			t.Fatalf("history through %s: %d entries, want 10 (5 turns of input + reply): %s", in.url, len(h.Entries), out)
+		h, err := in.client(key).Conversations.History(ctx, conv.ConversationID)
+		if err != nil || len(h.Entries) != 10 {
+			t.Fatalf("history through %s: %v, %d entries, want 10 (5 turns of input + reply)", in.url, err, len(h.Entries))
 		}
 	}
 }

@@ -132,6 +132,29 @@ func (n *Node) claim(ctx context.Context, ws, conv, prev string) (bool, error) {
 	return k == 1, nil
 }
 
+// touch marks this node's session of a conversation as used now (at most
+// once per 30 s), so that Prune keeps it while it is in use.
+func (n *Node) touch(ctx context.Context, ws, conv string) error {
+	_, err := n.db.ExecContext(ctx, `UPDATE cluster_code_sessions SET updated_at = now()
+		WHERE workspace_id = $1 AND conversation_id = $2 AND owner_id = $3 AND updated_at < now() - interval '30 seconds'`, ws, conv, n.id)
+	if err != nil {
+		return fmt.Errorf("cluster: touch session: %w", err)
+	}
+	return nil
+}
+
+// Prune deletes the ownership records of sessions unused for longer than
+// olderThan (their sessions have ended on their owners by then), and
+// reports how many it deleted.
+func (n *Node) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+	res, err := n.db.ExecContext(ctx, `DELETE FROM cluster_code_sessions WHERE updated_at < now() - make_interval(secs => $1)`, olderThan.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("cluster: prune sessions: %w", err)
+	}
+	k, _ := res.RowsAffected()
+	return k, nil
+}
+
 // Signature headers of internal calls.
 const (
 	headerTime      = "X-Tramontane-Cluster-Time"

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tramontane/tramontane/internal/agent"
@@ -27,8 +28,18 @@ type LocalCode interface {
 	engine.Connector
 	Available() error
 	NoteLost(workspace, conversationID, why string)
+	// IdleTimeout is how long a session lives without a call: ownership
+	// records unused for longer are pruned.
+	IdleTimeout() time.Duration
 	Close() error
 }
+
+// pruneEvery is how often an instance prunes stale ownership records (on
+// its next claim), and pruneMargin what it keeps beyond the idle timeout.
+const (
+	pruneEvery  = 5 * time.Minute
+	pruneMargin = 5 * time.Minute
+)
 
 // LostNote is what the first call after an owner's loss says in
 // code_output.
@@ -44,6 +55,9 @@ type Code struct {
 	node  *Node
 	local LocalCode
 	log   *slog.Logger
+
+	mu         sync.Mutex
+	lastPruned time.Time
 }
 
 // NewCode wraps local.
@@ -74,7 +88,7 @@ func (c *Code) Execute(ctx context.Context, call engine.ToolCall) (*engine.ToolR
 			return nil, fmt.Errorf("code_interpreter: %w", err)
 		}
 		if owner == c.node.id {
-			return c.local.Execute(ctx, call)
+			return c.runLocal(ctx, call)
 		}
 		if owner != "" {
 			res, err := c.forward(ctx, url, owner, call)
@@ -94,9 +108,39 @@ func (c *Code) Execute(ctx context.Context, call engine.ToolCall) (*engine.ToolR
 		if owner != "" {
 			c.local.NoteLost(call.Workspace, call.ConversationID, LostNote)
 		}
+		c.maybePrune(ctx)
 		return c.local.Execute(ctx, call)
 	}
 	return nil, errors.New("code_interpreter: the conversation's session owner keeps changing; retry")
+}
+
+// runLocal runs a call of a session this instance owns, recording the use
+// first so that the ownership record outlives the session, never the
+// reverse.
+func (c *Code) runLocal(ctx context.Context, call engine.ToolCall) (*engine.ToolResult, error) {
+	if err := c.node.touch(ctx, call.Workspace, call.ConversationID); err != nil {
+		return nil, fmt.Errorf("code_interpreter: %w", err)
+	}
+	return c.local.Execute(ctx, call)
+}
+
+// maybePrune deletes stale ownership records, at most once per pruneEvery
+// per instance; a failure is logged (the records are only kept longer).
+func (c *Code) maybePrune(ctx context.Context) {
+	c.mu.Lock()
+	due := time.Since(c.lastPruned) >= pruneEvery
+	if due {
+		c.lastPruned = time.Now()
+	}
+	c.mu.Unlock()
+	if !due {
+		return
+	}
+	if n, err := c.node.Prune(ctx, c.local.IdleTimeout()+pruneMargin); err != nil {
+		c.log.Warn("code_interpreter: pruning session records", "err", err)
+	} else if n > 0 {
+		c.log.Debug("code_interpreter: pruned session records", "count", n)
+	}
 }
 
 // codeRequest is a forwarded call.
@@ -188,7 +232,7 @@ func (c *Code) Handler() http.Handler {
 			http.Error(w, "not the owner of this session", http.StatusConflict)
 			return
 		}
-		res, err := c.local.Execute(r.Context(), engine.ToolCall{Workspace: req.Workspace, ConversationID: req.ConversationID,
+		res, err := c.runLocal(r.Context(), engine.ToolCall{Workspace: req.Workspace, ConversationID: req.ConversationID,
 			Tool: req.Tool, Arguments: req.Arguments, RefOffset: req.RefOffset, Progress: func(string) {}})
 		out := codeResponse{Result: res}
 		if err != nil {

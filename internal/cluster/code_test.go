@@ -38,8 +38,9 @@ func newNotebook(name string) *notebook {
 func (n *notebook) Definition(agent.Tool) model.ToolDef {
 	return model.ToolDef{Name: "code_interpreter"}
 }
-func (n *notebook) Available() error { return nil }
-func (n *notebook) Close() error     { return nil }
+func (n *notebook) Available() error           { return nil }
+func (n *notebook) IdleTimeout() time.Duration { return 15 * time.Minute }
+func (n *notebook) Close() error               { return nil }
 func (n *notebook) NoteLost(ws, conv, why string) {
 	n.mu.Lock()
 	n.lost[ws+"/"+conv] = why
@@ -125,6 +126,47 @@ func TestCodeForwardedToOwner(t *testing.T) {
 	}
 	if got, _ := run(t, c, ws, conv, "x"); got != "b:2" {
 		t.Fatalf("after the takeover, c's call: %q, want b:2", got)
+	}
+}
+
+// Ownership records of sessions unused for longer than the idle timeout are
+// pruned; a session in use, directly or through forwarded calls, keeps its
+// record however old it was.
+func TestCodeSessionRecordsPruned(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a, b := startNode(t, "a", key), startNode(t, "b", key)
+	ws := "ws-" + uuid.NewString()
+	stale, direct, forwarded := "conv-"+uuid.NewString(), "conv-"+uuid.NewString(), "conv-"+uuid.NewString()
+	for _, conv := range []string{stale, direct, forwarded} {
+		if got, err := run(t, a, ws, conv, "x"); err != nil || got != "a:1" {
+			t.Fatalf("first call: %q %v", got, err)
+		}
+	}
+	db := a.code.node.db
+	age := func(conv string) {
+		if _, err := db.Exec(`UPDATE cluster_code_sessions SET updated_at = now() - interval '1 hour' WHERE workspace_id = $1 AND conversation_id = $2`, ws, conv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, conv := range []string{stale, direct, forwarded} {
+		age(conv)
+	}
+	run(t, a, ws, direct, "x")
+	run(t, b, ws, forwarded, "x") // runs on a, its owner
+	n, err := b.code.node.Prune(context.Background(), 20*time.Minute)
+	if err != nil || n < 1 {
+		t.Fatalf("Prune = %d, %v", n, err)
+	}
+	for conv, kept := range map[string]bool{stale: false, direct: true, forwarded: true} {
+		id, _, err := a.code.node.owner(context.Background(), ws, conv)
+		if err != nil || (id != "") != kept {
+			t.Errorf("record of %s after pruning: owner %q (%v), want kept=%v", conv, id, err, kept)
+		}
+	}
+	// The pruned conversation's next call starts a session as a new one
+	// does, on the instance it lands on, without a lost-session note.
+	if got, err := run(t, b, ws, stale, "x"); err != nil || got != "b:1" {
+		t.Fatalf("after pruning: %q %v", got, err)
 	}
 }
 

@@ -294,7 +294,7 @@ func parseSize(s string) (int64, error) {
 func (c Config) Redacted() Config {
 	r := c
 	r.Raw = nil
-	for _, p := range []*string{&r.BootstrapKey, &r.UpstreamAPIKey, &r.MistralAPIKey} {
+	for _, p := range []*string{&r.BootstrapKey, &r.UpstreamAPIKey, &r.MistralAPIKey, &r.ScaleOut.S3.SecretAccessKey} {
 		if *p != "" {
 			*p = "[redacted]"
 		}

@@ -270,6 +270,12 @@ func TestUnknownTopLevelKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown top-level key "provider"`) || !strings.Contains(err.Error(), "providers") {
 		t.Fatalf("err = %v", err)
 	}
+	// The scale-out settings are inline fields of Config: their keys are
+	// top-level keys of the file.
+	t.Setenv("TRAMONTANE_CONFIG", writeFile(t, "blob_url: local\nredis_url: redis://127.0.0.1:1/0\nrate_limit_local: true\n"))
+	if c, err := Load(nil); err != nil || c.ScaleOut.BlobURL != "local" || !c.ScaleOut.RateLimitLocal {
+		t.Fatalf("scale-out keys in the file: %+v, %v", c.ScaleOut, err)
+	}
 	var all strings.Builder
 	for _, k := range topLevelKeys() {
 		fmt.Fprintf(&all, "%s: null\n", k)

@@ -25,15 +25,24 @@ var Sections = []string{
 
 // topLevelKeys returns the keys a config file may have at its top level.
 func topLevelKeys() []string {
-	keys := append([]string(nil), Sections...)
-	t := reflect.TypeOf(Config{})
+	keys := append(append([]string(nil), Sections...), yamlKeys(reflect.TypeOf(Config{}))...)
+	sort.Strings(keys)
+	return keys
+}
+
+// yamlKeys returns the YAML keys of struct type t, those of its inline
+// fields (such as ScaleOut's) included.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
 	for i := 0; i < t.NumField(); i++ {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag != "" && tag != "-" {
-			keys = append(keys, tag)
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")
+		switch {
+		case len(tag) > 1 && slices.Contains(tag[1:], "inline"):
+			keys = append(keys, yamlKeys(t.Field(i).Type)...)
+		case tag[0] != "" && tag[0] != "-":
+			keys = append(keys, tag[0])
 		}
 	}
-	sort.Strings(keys)
 	return keys
 }
 

@@ -405,3 +405,29 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("observed %q, want %q", got, want)
 	}
 }
+
+// A sealed tool authorization opens only in the workspace and for the
+// connector it was sealed for; values stored in clear before sealing
+// existed still work.
+func TestToolAuthorizationBinding(t *testing.T) {
+	f := newFixture(t, Config{AllowPrivate: true, Timeout: time.Second})
+	sealed, err := f.svc.SealAuthorization(f.a, "kb", "the-token")
+	if err != nil || !strings.HasPrefix(sealed, agent.SealedPrefix) || strings.Contains(sealed, "the-token") {
+		t.Fatalf("sealed = %q, %v", sealed, err)
+	}
+	tool := func(id, value string) agent.Tool {
+		return agent.Tool{Type: "connector", ConnectorID: id, Authorization: json.RawMessage(`{"type":"api-key","value":"` + value + `"}`)}
+	}
+	if v, err := f.svc.authorizationOf(f.a, tool("kb", sealed)); err != nil || v != "the-token" {
+		t.Fatalf("open = %q, %v", v, err)
+	}
+	if _, err := f.svc.authorizationOf(f.b, tool("kb", sealed)); err == nil {
+		t.Fatal("another workspace opened the sealed value")
+	}
+	if _, err := f.svc.authorizationOf(f.a, tool("other", sealed)); err == nil {
+		t.Fatal("the value opened for another connector")
+	}
+	if v, _ := f.svc.authorizationOf(f.a, tool("kb", "plain-legacy")); v != "plain-legacy" {
+		t.Fatalf("legacy value = %q", v)
+	}
+}

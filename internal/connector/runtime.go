@@ -2,7 +2,9 @@ package connector
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -45,15 +47,44 @@ func (rt *Runtime) Definition(t agent.Tool) model.ToolDef {
 // Check reports a 404 unless ws may use the connector id (or name).
 func (rt *Runtime) Check(ctx context.Context, ws, id string) error { return rt.s.Check(ctx, ws, id) }
 
-func authorizationOf(t agent.Tool) string {
+// SealAuthorization implements agent.ConnectorChecker.
+func (rt *Runtime) SealAuthorization(ws, connectorID, value string) (string, error) {
+	return rt.s.SealAuthorization(ws, connectorID, value)
+}
+
+// SealAuthorization encrypts the authorization value of a connector tool
+// (in an agent or a conversation) for storage, bound to the workspace and
+// the connector reference: agent.SealedPrefix, then the sealed bytes in
+// base64.
+func (s *Service) SealAuthorization(ws, connectorID, value string) (string, error) {
+	return agent.SealedPrefix + base64.RawURLEncoding.EncodeToString(s.seal.Seal([]byte(value), toolSecretAD(ws, connectorID))), nil
+}
+
+func toolSecretAD(ws, connectorID string) string { return "agent-tool:" + ws + ":" + connectorID }
+
+// authorizationOf returns the authorization value of tool t, opening it if
+// sealed (values stored before sealing existed are used as they are).
+func (s *Service) authorizationOf(ws string, t agent.Tool) (string, error) {
 	if len(t.Authorization) == 0 {
-		return ""
+		return "", nil
 	}
 	var a struct {
 		Value string `json:"value"`
 	}
 	_ = json.Unmarshal(t.Authorization, &a)
-	return a.Value
+	rest, sealed := strings.CutPrefix(a.Value, agent.SealedPrefix)
+	if !sealed {
+		return a.Value, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return "", errors.New("the connector tool's stored authorization is damaged")
+	}
+	plain, err := s.seal.Open(b, toolSecretAD(ws, t.ConnectorID))
+	if err != nil {
+		return "", fmt.Errorf("the connector tool's authorization: %w", err)
+	}
+	return string(plain), nil
 }
 
 // Functions lists the functions of the connector tool t in workspace ws,
@@ -63,7 +94,11 @@ func (rt *Runtime) Functions(ctx context.Context, ws string, t agent.Tool) ([]en
 	if err != nil {
 		return nil, err
 	}
-	ep, err := rt.s.endpoint(ctx, ws, r, "", authorizationOf(t))
+	auth, err := rt.s.authorizationOf(ws, t)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := rt.s.endpoint(ctx, ws, r, "", auth)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +140,11 @@ func (rt *Runtime) Execute(ctx context.Context, call engine.ToolCall) (*engine.T
 		return fail(err)
 	}
 	info["connector_id"], info["connector_name"] = r.id(), r.name()
-	ep, err := rt.s.endpoint(ctx, call.Workspace, r, "", authorizationOf(call.Tool))
+	auth, err := rt.s.authorizationOf(call.Workspace, call.Tool)
+	if err != nil {
+		return fail(err)
+	}
+	ep, err := rt.s.endpoint(ctx, call.Workspace, r, "", auth)
 	if err != nil {
 		return fail(err)
 	}

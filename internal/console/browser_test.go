@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	sdk "github.com/tramontane/tramontane/client"
 )
 
 // browser is one Chromium tab for a test.
@@ -359,19 +360,19 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 
 	// Generated images show inline; handoffs change the speaker.
-	painter := e.apiPost(t, "/v1/agents", `{"name":"Painter","model":"mistral-medium-latest","tools":[{"type":"image_generation"}]}`)
+	painter := e.agent(t, sdk.AgentCreateRequest{Name: "Painter", Model: "mistral-medium-latest", Tools: []sdk.Tool{sdk.BuiltinTool("image_generation")}})
 	b.do("image",
-		chromedp.Navigate(e.url+"/console/playground?agent_id="+painter["id"].(string)),
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+painter.ID),
 		chromedp.WaitVisible(css("#pg-input")),
 		chromedp.SendKeys(css("#pg-input"), "draw the coast"),
 		chromedp.Click(css("#pg-send")),
 		waitJS(`(function(){const i=document.querySelector('.file img');return i && i.complete && i.naturalWidth>0})()`),
 	)
 	b.screenshot("15-image")
-	billing := e.apiPost(t, "/v1/agents", `{"name":"Billing Agent","model":"mistral-medium-latest","instructions":"You are billing."}`)
-	triage := e.apiPost(t, "/v1/agents", `{"name":"Triage","model":"mistral-medium-latest","instructions":"You are triage.","handoffs":["`+billing["id"].(string)+`"]}`)
+	billing := e.agent(t, sdk.AgentCreateRequest{Name: "Billing Agent", Model: "mistral-medium-latest", Instructions: "You are billing."})
+	triage := e.agent(t, sdk.AgentCreateRequest{Name: "Triage", Model: "mistral-medium-latest", Instructions: "You are triage.", Handoffs: []string{billing.ID}})
 	b.do("handoff",
-		chromedp.Navigate(e.url+"/console/playground?agent_id="+triage["id"].(string)),
+		chromedp.Navigate(e.url+"/console/playground?agent_id="+triage.ID),
 		chromedp.WaitVisible(css("#pg-input")),
 		chromedp.SendKeys(css("#pg-input"), "I want a refund"),
 		chromedp.Click(css("#pg-send")),

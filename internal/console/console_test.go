@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/console"
 )
@@ -400,11 +401,18 @@ func TestConversationFilters(t *testing.T) {
 	e := newEnv(t)
 	c := client()
 	signIn(t, c, e.url, e.key)
-	ag := e.apiPost(t, "/v1/agents", `{"name":"Filtered","model":"mistral-medium-latest"}`)
-	id := ag["id"].(string)
-	withAgent := e.apiPost(t, "/v1/conversations", `{"agent_id":"`+id+`","inputs":"one","metadata":{"team":"blue"}}`)
-	plain := e.apiPost(t, "/v1/conversations", `{"model":"mistral-medium-latest","inputs":"two","metadata":{"team":"red"}}`)
-	a, b := withAgent["conversation_id"].(string), plain["conversation_id"].(string)
+	id := e.agent(t, sdk.AgentCreateRequest{Name: "Filtered", Model: "mistral-medium-latest"}).ID
+	withAgent, err := e.api().Conversations.Start(t.Context(), sdk.ConversationRequest{AgentID: id, Inputs: sdk.UserMessage("one"),
+		Metadata: map[string]any{"team": "blue"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := e.api().Conversations.Start(t.Context(), sdk.ConversationRequest{Model: "mistral-medium-latest", Inputs: sdk.UserMessage("two"),
+		Metadata: map[string]any{"team": "red"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := withAgent.ConversationID, plain.ConversationID
 	today := time.Now().UTC().Format(time.DateOnly)
 	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
 	for _, tc := range []struct {

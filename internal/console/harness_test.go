@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,10 +9,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	sdk "github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/app"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
@@ -105,22 +104,20 @@ func (e *env) otherKey(t *testing.T, workspace string) string {
 	return secret
 }
 
-// apiPost calls the /v1 API with the bootstrap key and decodes the answer.
-func (e *env) apiPost(t *testing.T, path, body string) map[string]any {
+// api is the public client with the bootstrap key: the tests' setup
+// goes through the /v1 API with it.
+func (e *env) api() *sdk.Client {
+	return sdk.New(sdk.WithBaseURL(e.url), sdk.WithAPIKey(e.key))
+}
+
+// agent creates an agent through the API.
+func (e *env) agent(t *testing.T, req sdk.AgentCreateRequest) *sdk.Agent {
 	t.Helper()
-	req, _ := http.NewRequest("POST", e.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	a, err := e.api().Agents.Create(t.Context(), req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("create agent %s: %v", req.Name, err)
 	}
-	defer res.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %d %v %v", path, res.StatusCode, out, err)
-	}
-	return out
+	return a
 }
 
 // otherKeyIn creates a key in another workspace and returns it with the

@@ -123,7 +123,7 @@ func (c Conversation) MarshalJSON() ([]byte, error) {
 			AgentVersion *int   `json:"agent_version"`
 		}{base, c.AgentID, c.AgentVersion})
 	}
-	tools := c.Config.Tools
+	tools := agent.MaskTools(c.Config.Tools)
 	if tools == nil {
 		tools = []agent.Tool{}
 	}

@@ -113,7 +113,8 @@ func TestPlainAnswerStream(t *testing.T) {
 }
 
 // TestStreamingByAcceptHeader checks that Accept: text/event-stream alone
-// selects SSE (API.md §0.1).
+// selects SSE (API.md §0.1). Raw HTTP: the request omits "stream", which
+// the client always sets.
 func TestStreamingByAcceptHeader(t *testing.T) {
 	e := newEnv(t, echoScript)
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", e.srv.URL+"/v1/conversations", strings.NewReader(`{"model":"m1","inputs":"hi"}`))

@@ -1,12 +1,14 @@
 package engine_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
+	"errors"
+	"iter"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tramontane/tramontane/client"
 )
 
 // A first model call that says something and calls a tool nobody offers,
@@ -28,86 +30,118 @@ default:
   reply: "You said: {{input}}"
 `
 
-// openStream starts a streaming request and returns its body reader once
-// the named event has arrived.
-func (e *tenv) openStream(ctx context.Context, path, body, until string) (*http.Response, *bufio.Reader, []sseEvent) {
-	e.t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+e.keyA)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
+// pullUntil reads a stream (through the client) until an event of type T;
+// it returns the rest of the stream and returns
+// the rest of the stream once an event of type T has arrived, with the
+// conversation id the stream announced.
+func pullUntil[T client.Event](t *testing.T, events iter.Seq2[client.Event, error]) (next func() (client.Event, error, bool), stop func(), convID string) {
+	t.Helper()
+	next, stop = iter.Pull2(events)
+	for {
+		ev, err, ok := next()
+		if !ok || err != nil {
+			stop()
+			t.Fatalf("the stream ended (%v) before a %T", err, *new(T))
+		}
+		if st, ok := ev.(*client.ResponseStartedEvent); ok {
+			convID = st.ConversationID
+		}
+		if _, ok := ev.(T); ok {
+			return next, stop, convID
+		}
 	}
-	if resp.StatusCode != 200 {
-		e.t.Fatalf("stream: status %d", resp.StatusCode)
-	}
-	br := bufio.NewReader(resp.Body)
-	return resp, br, readEventsUntil(e.t, br, until)
 }
 
 // TestAppendWhileRunning: while a run holds the conversation, another
 // append (or a restart of it, which does not need the lease) behaves.
 func TestAppendWhileRunning(t *testing.T) {
 	e := newEnv(t, slowScript, withGate())
+	c, ctx := e.api(""), t.Context()
 	id := e.start(`{"model":"m1","inputs":"hello","stream":false}`).ConversationID
 
-	resp, br, _ := e.openStream(t.Context(), "/v1/conversations/"+id, `{"inputs":"think","stream":true}`, "message.output.delta")
-	r := e.call("POST", "/v1/conversations/"+id, `{"inputs":"me too","stream":false}`, 409)
-	if !strings.Contains(string(r.Body), "already running") {
-		t.Errorf("409 body = %s", r.Body)
+	next, stop, _ := pullUntil[*client.MessageOutputDeltaEvent](t, c.Conversations.AppendStream(ctx, id, client.AppendRequest{Inputs: client.UserMessage("think")}))
+	defer stop()
+	_, err := c.Conversations.Append(ctx, id, client.AppendRequest{Inputs: client.UserMessage("me too")})
+	if client.StatusOf(err) != 409 || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("append while running: %v, want a 409 saying the run is already running", err)
 	}
-	e.call("POST", "/v1/conversations/"+id, `{"inputs":"me too","stream":true}`, 409)
+	var streamErr error
+	for _, err := range c.Conversations.AppendStream(ctx, id, client.AppendRequest{Inputs: client.UserMessage("me too")}) {
+		streamErr = err
+		break
+	}
+	if client.StatusOf(streamErr) != 409 {
+		t.Errorf("streamed append while running: %v, want a 409", streamErr)
+	}
 	e.openGate()
 
-	rest, err := readAll(br)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
+	// The rest of the stream ends with conversation.response.done, after
+	// no other done or error event.
+	var last client.Event
+	for {
+		ev, err, ok := next()
+		if !ok {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the held stream failed: %v", err)
+		}
+		if _, ok := last.(*client.ResponseDoneEvent); ok {
+			t.Errorf("conversation.response.done before the end")
+		}
+		last = ev
 	}
-	lastDone(t, parseSSE(t, []byte("event: conversation.response.started\ndata: {\"type\":\"conversation.response.started\",\"conversation_id\":\"x\"}\n\n"+strings.TrimPrefix(rest, "\n"))))
+	if _, ok := last.(*client.ResponseDoneEvent); !ok {
+		t.Fatalf("last event = %T, want conversation.response.done", last)
+	}
 	hist, _ := e.history(id)
 	wantTypes(t, "history", hist, "message.input", "message.output", "message.input", "message.output", "tool.execution", "message.output")
 	e.appendTo(id, `{"inputs":"now me","stream":false}`)
-}
-
-func readAll(br *bufio.Reader) (string, error) {
-	var b strings.Builder
-	_, err := br.WriteTo(&b)
-	return b.String(), err
 }
 
 // TestConcurrentAppends: appends racing on one conversation are either
 // refused with 409 or run one after the other, never interleaved.
 func TestConcurrentAppends(t *testing.T) {
 	e := newEnv(t, slowScript)
+	c := e.api("")
 	id := e.start(`{"model":"m1","inputs":"hello","stream":false}`).ConversationID
 	const n = 4
-	statuses := make([]int, n)
-	bodies := make([]string, n)
+	errs := make([]error, n)
 	var wg sync.WaitGroup
 	ready := make(chan struct{})
 	for i := range n {
 		wg.Go(func() {
 			<-ready
-			body := `{"inputs":"slow ` + string(rune('A'+i)) + `","stream":` + map[bool]string{true: "true", false: "false"}[i%2 == 0] + `}`
-			r := e.do(context.Background(), "POST", "/v1/conversations/"+id, body, "")
-			statuses[i], bodies[i] = r.Status, string(r.Body)
+			req := client.AppendRequest{Inputs: client.UserMessage("slow " + string(rune('A'+i)))}
+			if i%2 == 0 {
+				for _, err := range c.Conversations.AppendStream(context.Background(), id, req) {
+					if err != nil {
+						errs[i] = err
+						break
+					}
+				}
+				return
+			}
+			_, errs[i] = c.Conversations.Append(context.Background(), id, req)
 		})
 	}
 	close(ready)
 	wg.Wait()
 	ok := 0
-	for i, s := range statuses {
-		switch s {
-		case 200:
+	statuses := make([]int, n)
+	for i, err := range errs {
+		var apiErr *client.APIError
+		switch {
+		case err == nil:
 			ok++
-		case 409:
-			if !strings.Contains(bodies[i], `"object":"error"`) {
-				t.Errorf("409 body = %s", bodies[i])
+			statuses[i] = 200
+		case errors.As(err, &apiErr) && apiErr.Status == 409:
+			statuses[i] = 409
+			if !strings.Contains(string(apiErr.Body), `"object":"error"`) {
+				t.Errorf("409 body = %s", apiErr.Body)
 			}
 		default:
-			t.Errorf("append %d: status %d %s", i, s, bodies[i])
+			t.Errorf("append %d: %v", i, err)
 		}
 	}
 	t.Logf("statuses: %v", statuses)
@@ -138,28 +172,29 @@ func TestClientDisconnectMidStream(t *testing.T) {
 		name := map[bool]string{false: "append", true: "start"}[start]
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, slowScript, withGate())
+			c := e.api("")
 			var id string
 			var before []entry
-			path, body := "/v1/conversations", `{"model":"m1","inputs":"think","stream":true}`
+			ctx, cancel := context.WithCancel(t.Context())
+			events := c.Conversations.StartStream(ctx, client.ConversationRequest{Model: "m1", Inputs: client.UserMessage("think")})
 			if !start {
 				id = e.start(`{"model":"m1","inputs":"hello","stream":false}`).ConversationID
 				before, _ = e.history(id)
-				path, body = "/v1/conversations/"+id, `{"inputs":"think","stream":true}`
+				events = c.Conversations.AppendStream(ctx, id, client.AppendRequest{Inputs: client.UserMessage("think")})
 			}
-			ctx, cancel := context.WithCancel(t.Context())
-			resp, _, seen := e.openStream(ctx, path, body, "message.output.delta")
+			_, stop, seen := pullUntil[*client.MessageOutputDeltaEvent](t, events)
 			if start {
-				id = seen[0].str("conversation_id")
+				id = seen
 			}
 			cancel()
-			resp.Body.Close()
+			stop()            // closes the response body
 			e.inflight.Wait() // the server has finished with the request
 
 			after := []entry{}
-			if r := e.do(t.Context(), "GET", "/v1/conversations/"+id+"/history", "", ""); r.Status == 200 {
+			if _, err := c.Conversations.History(t.Context(), id); err == nil {
 				after, _ = e.history(id)
 			} else if !start {
-				t.Fatalf("history: %s", r)
+				t.Fatalf("history: %v", err)
 			}
 			// Whatever was written is a complete prefix of the run.
 			t.Logf("history after disconnect: %v", types(after))
@@ -178,9 +213,9 @@ func TestClientDisconnectMidStream(t *testing.T) {
 					return // nothing was stored: nothing to resume
 				}
 			}
-			cr := e.appendTo(id, `{"inputs":"are you there?","stream":false}`)
-			if contentText(cr.Outputs[0]) != "You said: are you there?" {
-				t.Errorf("answer = %v", cr.Outputs)
+			cr, err := c.Conversations.Append(t.Context(), id, client.AppendRequest{Inputs: client.UserMessage("are you there?")})
+			if err != nil || cr.Text() != "You said: are you there?" {
+				t.Errorf("answer = %v, %v", cr, err)
 			}
 		})
 	}

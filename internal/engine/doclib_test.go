@@ -7,15 +7,15 @@ package engine_test
 // (API.md §7.1, §8; docs/libraries.md).
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tramontane/tramontane/client"
 )
 
 const doclibScript = `
@@ -35,42 +35,16 @@ default:
 const doclibText = "# Winds\n\nThe tramontane is a cold north-west wind; locals call it zephyrine-free air.\n\n" +
 	"## Zephyrine\n\nZephyrine gusts sweep the Languedoc plains every winter.\n"
 
-// uploadDocument uploads text as name into a library (multipart part
-// "file") with key and returns the document's id.
+// uploadDocument uploads text as name into a library with key (through
+// the client) and returns the document's id.
 func (e *tenv) uploadDocument(libID, name, text, key string) string {
 	e.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile("file", name)
+	d, err := e.api(key).Documents.Upload(e.t.Context(), libID, name, strings.NewReader(text))
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Fatalf("upload: %v", err)
 	}
-	_, _ = io.WriteString(fw, text)
-	if err := mw.Close(); err != nil {
-		e.t.Fatal(err)
-	}
-	req, err := http.NewRequestWithContext(e.t.Context(), "POST", e.srv.URL+"/v1/libraries/"+libID+"/documents", &buf)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 && resp.StatusCode != 201 {
-		e.t.Fatalf("upload: HTTP %d %s", resp.StatusCode, body)
-	}
-	var d struct {
-		ID            string `json:"id"`
-		Name          string `json:"name"`
-		ProcessStatus string `json:"process_status"`
-	}
-	if err := json.Unmarshal(body, &d); err != nil || d.ID == "" || d.Name != name || d.ProcessStatus == "" {
-		e.t.Fatalf("upload answered %s", body)
+	if d.ID == "" || d.Name != name || d.ProcessStatus == "" {
+		e.t.Fatalf("upload answered %+v", d)
 	}
 	return d.ID
 }
@@ -80,14 +54,9 @@ func (e *tenv) waitProcessed(libID, docID string) {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		r := e.call("GET", "/v1/libraries/"+libID+"/documents/"+docID+"/status", "", 200)
-		var st struct {
-			DocumentID       string `json:"document_id"`
-			ProcessStatus    string `json:"process_status"`
-			ProcessingStatus string `json:"processing_status"`
-		}
-		if err := json.Unmarshal(r.Body, &st); err != nil || st.DocumentID != docID {
-			e.t.Fatalf("status answered %s", r.Body)
+		st, err := e.api("").Documents.Status(e.t.Context(), libID, docID)
+		if err != nil || st.DocumentID != docID {
+			e.t.Fatalf("status answered %+v, %v", st, err)
 		}
 		switch st.ProcessStatus {
 		case "done":
@@ -96,10 +65,10 @@ func (e *tenv) waitProcessed(libID, docID string) {
 			}
 			return
 		case "error":
-			e.t.Fatalf("document failed: %s", r.Body)
+			e.t.Fatalf("document failed: %+v", st)
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("document not processed in time: %s", r.Body)
+			e.t.Fatalf("document not processed in time: %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -123,7 +92,8 @@ func (e *tenv) checkDocRef(ch map[string]any, docID, name, text string) {
 		e.t.Fatalf("url %q is not the document's signed link", raw)
 	}
 	// The link is written with the server's public URL; the test server
-	// has another address, so only path and query are replayed.
+	// has another address, so only path and query are replayed (raw HTTP:
+	// a signed link is fetched without an API key, not through the API).
 	resp, err := http.Get(e.srv.URL + u.Path + "?" + u.RawQuery)
 	if err != nil {
 		e.t.Fatal(err)
@@ -162,12 +132,9 @@ func TestDocumentLibraryConnector(t *testing.T) {
 	e := newEnv(t, doclibScript)
 
 	// A library and a document, through the Libraries API.
-	r := e.call("POST", "/v1/libraries", `{"name":"handbook","description":"winds"}`, 201)
-	var lib struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(r.Body, &lib); err != nil || lib.ID == "" {
-		t.Fatalf("create library: %s", r.Body)
+	lib, err := e.api("").Libraries.Create(t.Context(), client.LibraryRequest{Name: "handbook", Description: "winds"})
+	if err != nil || lib.ID == "" {
+		t.Fatalf("create library: %+v, %v", lib, err)
 	}
 	docID := e.uploadDocument(lib.ID, "winds.md", doclibText, e.keyA)
 	e.waitProcessed(lib.ID, docID)
@@ -278,7 +245,7 @@ func TestDocumentLibraryConnector(t *testing.T) {
 
 	// Another workspace cannot search the library: the tool fails, the run
 	// goes on.
-	r = e.do(t.Context(), "POST", "/v1/conversations", `{"model":"m1","inputs":"find zephyrine","stream":false,
+	r := e.do(t.Context(), "POST", "/v1/conversations", `{"model":"m1","inputs":"find zephyrine","stream":false,
 		"tools":[{"type":"document_library","library_ids":["`+lib.ID+`"]}]}`, e.keyB)
 	if r.Status != 200 {
 		t.Fatalf("workspace beta: %s", r)

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tramontane/tramontane/client"
 	"github.com/tramontane/tramontane/internal/app"
 	"github.com/tramontane/tramontane/internal/auth"
 	"github.com/tramontane/tramontane/internal/config"
@@ -189,7 +190,22 @@ type response struct {
 
 func (r response) String() string { return fmt.Sprintf("HTTP %d %s", r.Status, r.Body) }
 
+// api returns the public client (github.com/tramontane/tramontane/client)
+// for key (keyA if empty), without retries: a refused request is what some
+// tests count.
+func (e *tenv) api(key string) *client.Client {
+	if key == "" {
+		key = e.keyA
+	}
+	return client.New(client.WithBaseURL(e.srv.URL), client.WithAPIKey(key), client.WithHTTPClient(e.client),
+		client.WithRetry(client.RetryPolicy{}))
+}
+
 // do sends a request with key (keyA if empty) and reads the whole answer.
+// do, call, start, appendTo, history and stream stay raw HTTP on purpose:
+// each of them also checks the wire (Mistral error shapes, every entry's
+// keys, outputs byte for byte equal to the stored history, SSE framing),
+// which the typed client hides. Tests that need no such check use e.api.
 func (e *tenv) do(ctx context.Context, method, path, body, key string) response {
 	e.t.Helper()
 	if key == "" {

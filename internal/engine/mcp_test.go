@@ -1,14 +1,22 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tramontane/tramontane/client"
+	"github.com/tramontane/tramontane/internal/agent"
 )
 
 // MCP connector tools in runs, against real MCP servers (the official Go
@@ -57,10 +65,12 @@ func mcpEnv(t *testing.T) (*tenv, string, string) {
 	e := newEnv(t, mcpScript, withConfigYAML("connectors:\n  allow_private: true\n  timeout: 5s\n"))
 	ids := []string{}
 	for _, c := range []struct{ name, url string }{{"kb_one", startKB(t, "one")}, {"kb_two", startKB(t, "two")}} {
-		r := e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"`+c.name+`","description":"kb","server":"`+c.url+`","system_prompt":"Cite `+c.name+`."}`, 201)
-		var m map[string]any
-		_ = json.Unmarshal(r.Body, &m)
-		ids = append(ids, m["id"].(string))
+		conn, err := e.api("").Connectors.Create(t.Context(), client.ConnectorCreateRequest{Name: c.name, Description: "kb", Server: c.url,
+			SystemPrompt: "Cite " + c.name + "."})
+		if err != nil {
+			t.Fatalf("create connector %s: %v", c.name, err)
+		}
+		ids = append(ids, conn.ID)
 	}
 	return e, ids[0], ids[1]
 }
@@ -139,3 +149,73 @@ func TestMCPConfirmation(t *testing.T) {
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// startGuardedKB is startKB behind a bearer token, recording the token of
+// each request.
+func startGuardedKB(t *testing.T, token string, seen *atomic.Int32) string {
+	t.Helper()
+	inner := startKB(t, "guarded")
+	target, _ := url.Parse(inner)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		seen.Add(1)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	return srv.URL + "/mcp"
+}
+
+// A connector tool's authorization value is sealed at rest (neither the
+// database nor its WAL holds it), masked in every response, kept when an
+// update sends the mask back (as a client that reads, edits and writes an
+// agent does), and still reaches the MCP server on a run.
+func TestMCPToolAuthorizationSealed(t *testing.T) {
+	const secret = "tok-Sup3rSecretV4lue-for-the-kb"
+	var seen atomic.Int32
+	e := newEnv(t, mcpScript, withConfigYAML("connectors:\n  allow_private: true\n  timeout: 5s\n"))
+	e.call("POST", "/v1/connectors", `{"protocol":"mcp","name":"kb_one","description":"kb","server":"`+startGuardedKB(t, secret, &seen)+`"}`, 201)
+	auth := `"authorization":{"type":"api-key","value":"` + secret + `"}`
+	ag := e.createAgent(`{"model":"m1","name":"sealed","tools":[{"type":"connector","connector_id":"kb_one",` + auth + `}]}`)
+	masked := func(body []byte) {
+		t.Helper()
+		if bytes.Contains(body, []byte(secret)) || !bytes.Contains(body, []byte(`"value":"`+agent.SecretMask+`"`)) {
+			t.Fatalf("a response shows the secret or no mask: %s", body)
+		}
+	}
+	r := e.call("GET", "/v1/agents/"+ag, "", 200)
+	masked(r.Body)
+	// Read, edit, write back: the masked value keeps the stored secret.
+	var got struct {
+		Tools []json.RawMessage `json:"tools"`
+	}
+	json.Unmarshal(r.Body, &got)
+	masked(e.call("PATCH", "/v1/agents/"+ag, `{"instructions":"v2","tools":[`+string(got.Tools[0])+`]}`, 200).Body)
+	cr := e.start(`{"agent_id":"` + ag + `","stream":false,"inputs":"careful now"}`)
+	if txt := contentText(cr.Outputs[len(cr.Outputs)-1]); !strings.Contains(txt, "guarded:c") || seen.Load() == 0 {
+		t.Fatalf("the run did not reach the guarded server (%d requests): %q", seen.Load(), txt)
+	}
+	// A model conversation with the tool inline: the same.
+	cr = e.start(`{"model":"m1","stream":false,"inputs":"careful now","tools":[{"type":"connector","connector_id":"kb_one",` + auth + `}]}`)
+	if txt := contentText(cr.Outputs[len(cr.Outputs)-1]); !strings.Contains(txt, "guarded:c") {
+		t.Fatalf("model conversation: %q", txt)
+	}
+	masked(e.call("GET", "/v1/conversations/"+cr.ConversationID, "", 200).Body)
+	// A mask with nothing stored behind it is refused.
+	r = e.do(context.Background(), "POST", "/v1/agents", `{"model":"m1","name":"n","tools":[{"type":"connector","connector_id":"kb_one","authorization":{"type":"api-key","value":"`+agent.SecretMask+`"}}]}`, e.keyA)
+	if r.Status != 422 || !strings.Contains(string(r.Body), "mask") {
+		t.Fatalf("a bare mask: %s", r)
+	}
+	for _, name := range []string{"tramontane.db", "tramontane.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(e.app.Config.DataDir, name))
+		if err != nil && name == "tramontane.db" {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			t.Fatalf("%s holds the secret in clear", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -40,6 +41,25 @@ func hangingUpstream(t *testing.T, release <-chan struct{}) http.Handler {
 		r.Body = restore
 		up.ServeHTTP(w, r)
 	})
+}
+
+// openStream starts a streaming request and returns its body reader once
+// the named event has arrived. It is raw HTTP: the tests that use it read
+// the SSE keep-alive comments (": ping"), which no client shows.
+func (e *tenv) openStream(ctx context.Context, path, body, until string) (*http.Response, *bufio.Reader, []sseEvent) {
+	e.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.keyA)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("stream: status %d", resp.StatusCode)
+	}
+	br := bufio.NewReader(resp.Body)
+	return resp, br, readEventsUntil(e.t, br, until)
 }
 
 // TestStreamAnnouncesStoredConversation: a streamed start (and restart)

@@ -83,10 +83,20 @@ func (s *Server) listConnectors(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// query_filters (the SDKs explode it into the query): every connector
+	// Tramontane serves is an MCP server.
+	mcpOnly, err := queryBool(r, "supports_mcp")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	page, err := s.Connectors.List(r.Context(), ws(r), r.URL.Query().Get("cursor"), size)
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if mcpOnly != nil && !*mcpOnly {
+		page.Items, page.Pagination.NextCursor = []connector.Wire{}, nil
 	}
 	writeJSON(w, http.StatusOK, page)
 }

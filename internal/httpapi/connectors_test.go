@@ -54,6 +54,11 @@ func TestConnectorsAPI(t *testing.T) {
 			Body: `{"name":"nope","credentials":{"bearer_token":"t"}}`, Status: 404},
 		{Name: "share is not supported", Method: "PUT", URL: "/v1/connectors/{C}/share", Config: allowPrivate, Setup: withConnector, Status: 400},
 		{Name: "delete: another workspace's connector is 404", Method: "DELETE", URL: "/v1/connectors/{C}", As: asB, Config: allowPrivate, Setup: withConnector, Status: 404},
+		{Name: "list: supports_mcp=true keeps every connector", Method: "GET", URL: "/v1/connectors?supports_mcp=true", Config: allowPrivate, Setup: withConnector,
+			Status: 200, Contains: []string{`"name":"wiki"`}},
+		{Name: "list: supports_mcp=false finds none (all are MCP servers)", Method: "GET", URL: "/v1/connectors?supports_mcp=false", Config: allowPrivate, Setup: withConnector,
+			Status: 200, Contains: []string{`"items":[]`}, NotContains: []string{`"name":"wiki"`}},
+		{Name: "list: supports_mcp must be a boolean", Method: "GET", URL: "/v1/connectors?supports_mcp=maybe", Config: allowPrivate, Status: 422, ErrLoc: []any{"query", "supports_mcp"}},
 		{Name: "list: cursor pages", Method: "GET", URL: "/v1/connectors?page_size=1", Config: allowPrivate, Setup: withConnector, Status: 200,
 			Check: func(t *testing.T, e *env, rec *httptest.ResponseRecorder) {
 				if !strings.Contains(rec.Body.String(), `"page_size":1`) || !strings.Contains(rec.Body.String(), `"items":[{`) {

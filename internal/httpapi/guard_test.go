@@ -96,6 +96,7 @@ func TestTruncatedMultipartIs400(t *testing.T) {
 	}
 	// The message says what happened, in Mistral's error shape.
 	hc := &http.Client{Timeout: 30 * time.Second}
+	// Raw HTTP: a truncated multipart body, which the client never sends.
 	req, _ := http.NewRequest("POST", "http://"+e.addr+"/v1/files", bytes.NewReader(cut))
 	req.Header.Set("Authorization", "Bearer "+e.key)
 	req.Header.Set("Content-Type", ct)
@@ -174,6 +175,7 @@ trickle:
 		}
 		pw.Close()
 	}()
+	// Raw HTTP: a body trickled at the test's pace under a fixed Content-Length.
 	req, _ := http.NewRequest("POST", "http://"+e.addr+"/v1/files", pr)
 	req.ContentLength = int64(body.Len())
 	req.Header.Set("Authorization", "Bearer "+e.key)

@@ -6,7 +6,8 @@ package httpapi_test
 // Whatever a scenario expects, the harness also checks the contract every
 // response must keep (API.md §0.4, §0.5, §10a): an X-Request-ID, an explicit
 // JSON Content-Type on JSON bodies, the Mistral error shapes, RFC 3339 'Z'
-// datetimes, and the never-null keys of agents.
+// datetimes, and the never-null keys of agents. It speaks raw HTTP, not
+// the public client, because those checks are about the wire itself.
 
 import (
 	"bytes"

@@ -1,5 +1,6 @@
 // Package testsvc starts the real services that tests of shared state need
-// (a private redis-server on a free loopback port). A missing service skips
+// (a private redis-server, a private S3-compatible server, each on a free
+// loopback port). A missing service skips
 // the test locally and fails it in CI (CI set), where scripts/install-deps.sh
 // installs it.
 package testsvc
@@ -7,12 +8,10 @@ package testsvc
 import (
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // Redis starts a redis-server without persistence on a free 127.0.0.1 port
@@ -20,13 +19,7 @@ import (
 // that stops it early (to test an outage).
 func Redis(t testing.TB) (url string, stop func()) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed in CI (scripts/install-deps.sh installs it)")
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server)")
-	}
+	bin := binary(t, "redis-server", "apt-get install redis-server")
 	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -48,19 +41,7 @@ func Redis(t testing.TB) (url string, stop func()) {
 	}
 	t.Cleanup(stop)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			t.Fatalf("redis-server did not listen on %s: %s", addr, log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitListening(t, "redis-server", addr, filepath.Join(dir, "redis.log"))
 	return fmt.Sprintf("redis://%s/0", addr), stop
 }
 

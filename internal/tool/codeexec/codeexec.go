@@ -37,6 +37,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -168,6 +169,9 @@ func (ix *Interpreter) waitFonts(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// IdleTimeout is how long a session lives without a call.
+func (ix *Interpreter) IdleTimeout() time.Duration { return ix.cfg.IdleTimeout }
 
 // Available reports why the sandbox cannot run (nil when it can): missing
 // bubblewrap, Python or prlimit, user namespaces that do not work (a test
