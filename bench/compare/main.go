@@ -229,6 +229,9 @@ func startTramontane(name, dir, bin, data, upURL string) (*proc, string, error) 
 	p, err := start(name, dir, bin, []string{"serve"}, []string{
 		"TRAMONTANE_ADDR=" + fmt.Sprintf("127.0.0.1:%d", port), "TRAMONTANE_DATA_DIR=" + data,
 		"TRAMONTANE_BOOTSTRAP_KEY=" + key, "TRAMONTANE_UPSTREAM_URL=" + upURL + "/v1",
+		// The load generator is one client address: its idle streams
+		// alone (-streams) exceed the default cap of 512 connections.
+		"TRAMONTANE_MAX_CONNS_PER_CLIENT=100000",
 	}, url, "/healthz", 60*time.Second)
 	return p, url, err
 }
