@@ -33,17 +33,8 @@ func TestConvCacheCoherent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ws, err := db.EnsureWorkspace(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
 	const convs, workers, per = 4, 16, 30
-	for i := 0; i < convs; i++ {
-		if err := db.CreateConversation(ctx, &store.Conversation{ID: fmt.Sprint("conv_", i), WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ws, now := createConvs(t, db, convs)
 	check := func(id string) {
 		t.Helper()
 		got, err := db.GetConversation(ctx, ws.ID, id)

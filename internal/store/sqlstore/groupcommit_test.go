@@ -22,17 +22,8 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ws, err := db.EnsureWorkspace(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
 	const convs, workers, per = 8, 32, 20
-	for i := 0; i < convs; i++ {
-		if err := db.CreateConversation(ctx, &store.Conversation{ID: fmt.Sprint("conv_", i), WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ws, now := createConvs(t, db, convs)
 	body := []byte(`{"type":"message.input"}`)
 	// conv_clash's next_seq is behind its rows: an append there passes its
 	// UPDATE and then fails on its INSERT, which must undo the UPDATE too.
@@ -128,4 +119,22 @@ func TestGroupCommitClose(t *testing.T) {
 	if !errors.Is(err, errClosed) {
 		t.Fatalf("append after close: %v", err)
 	}
+}
+
+// createConvs creates conversations conv_0 … conv_{n-1} in the default
+// workspace, for the concurrency tests.
+func createConvs(t *testing.T, db *DB, n int) (*store.Workspace, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	ws, err := db.EnsureWorkspace(ctx, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i := 0; i < n; i++ {
+		if err := db.CreateConversation(ctx, &store.Conversation{ID: fmt.Sprint("conv_", i), WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ws, now
 }

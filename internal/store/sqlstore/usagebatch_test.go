@@ -31,17 +31,8 @@ func TestUsageBatching(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := db.EnsureWorkspace(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
 	const convs, workers, per = 4, 16, 25
-	for i := 0; i < convs; i++ {
-		if err := db.CreateConversation(ctx, &store.Conversation{ID: fmt.Sprint("conv_", i), WorkspaceID: ws.ID, Model: "m", CreatedAt: now, UpdatedAt: now}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ws, now := createConvs(t, db, convs)
 	body := []byte(`{"type":"message.input"}`)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
