@@ -75,11 +75,26 @@ func Open(ctx context.Context, url string, key []byte) (*Node, error) {
 		db.Close()
 		return nil, fmt.Errorf("cluster.Open: create table: %w", err)
 	}
-	dialer := &net.Dialer{Timeout: 2 * time.Second}
+	dialer := &net.Dialer{Timeout: dialTimeout}
 	return &Node{db: db, id: uuid.NewString(), key: key, client: &http.Client{Transport: &http.Transport{
 		DialContext: dialer.DialContext, MaxIdleConnsPerHost: 8, IdleConnTimeout: time.Minute,
 		ResponseHeaderTimeout: 0, // a forwarded call lasts as long as the code runs (bounded by the caller's context)
 	}}}, nil
+}
+
+// dialTimeout bounds a connection to another instance.
+const dialTimeout = 2 * time.Second
+
+// reachable reports whether a new TCP connection to host (host:port)
+// succeeds within dialTimeout.
+func (n *Node) reachable(ctx context.Context, host string) bool {
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // ID is the node's id, new at every start.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,6 +183,14 @@ func (c *Code) forward(ctx context.Context, url, owner string, call engine.ToolC
 		if ctx.Err() == nil && errors.As(err, &op) && op.Op == "dial" {
 			return nil, fmt.Errorf("%w: %v", errGone, err)
 		}
+		// A call sent on a pooled connection to an owner that has just
+		// died fails with EOF or a reset rather than a dial error. Whether
+		// the owner is gone is then settled by a fresh connection: refused
+		// means gone (take the session over); accepted means the owner
+		// lives, and the call is not sent again, since it may have run.
+		if ctx.Err() == nil && !c.node.reachable(ctx, hostPort(req.URL)) {
+			return nil, fmt.Errorf("%w: %v", errGone, err)
+		}
 		return nil, fmt.Errorf("code_interpreter: forwarding to the instance that holds the session failed: %w", err)
 	}
 	defer resp.Body.Close()
@@ -207,6 +216,18 @@ func (c *Code) forward(ctx context.Context, url, owner string, call engine.ToolC
 		return nil, errors.New("code_interpreter: forwarding: empty answer")
 	}
 	return out.Result, nil
+}
+
+// hostPort is u's host with its port, the scheme's default when u names
+// none.
+func hostPort(u *neturl.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // Handler serves CodePath: it runs calls forwarded by other instances for

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,7 +68,16 @@ type testNode struct {
 	code *Code
 	nb   *notebook
 	srv  *httptest.Server
+	// fault, when set, makes the node's endpoint fail forwarded calls
+	// before running them: faultCut drops the connection, faultDie also
+	// stops listening (the process dies with the call in flight).
+	fault atomic.Int32
 }
+
+const (
+	faultCut = 1 + iota
+	faultDie
+)
 
 func startNode(t *testing.T, name string, key []byte) *testNode {
 	t.Helper()
@@ -80,10 +90,20 @@ func startNode(t *testing.T, name string, key []byte) *testNode {
 	c := NewCode(node, nb, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	mux := http.NewServeMux()
 	mux.Handle("POST "+CodePath, c.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	node.SetURL(srv.URL)
-	return &testNode{code: c, nb: nb, srv: srv}
+	n := &testNode{code: c, nb: nb}
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.fault.Load() {
+		case faultDie:
+			n.srv.Listener.Close()
+			panic(http.ErrAbortHandler)
+		case faultCut:
+			panic(http.ErrAbortHandler)
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(n.srv.Close)
+	node.SetURL(n.srv.URL)
+	return n
 }
 
 func run(t *testing.T, n *testNode, ws, conv, code string) (string, error) {
@@ -126,6 +146,35 @@ func TestCodeForwardedToOwner(t *testing.T) {
 	}
 	if got, _ := run(t, c, ws, conv, "x"); got != "b:2" {
 		t.Fatalf("after the takeover, c's call: %q, want b:2", got)
+	}
+}
+
+// An owner that dies while a forwarded call is in flight on a pooled
+// connection (the caller sees EOF, not a refused dial) is found gone by a
+// fresh connection, and the session is taken over. An owner that drops the
+// connection but still listens is not: the call fails and is not sent
+// again (it may have run), and the owner keeps the session.
+func TestCodeOwnerLostMidCall(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a, b := startNode(t, "a", key), startNode(t, "b", key)
+	ws, conv := "ws-"+uuid.NewString(), "conv-"+uuid.NewString()
+	if got, err := run(t, a, ws, conv, "x"); err != nil || got != "a:1" {
+		t.Fatalf("first call: %q %v", got, err)
+	}
+	if got, err := run(t, b, ws, conv, "x"); err != nil || got != "a:2" {
+		t.Fatalf("forwarded call: %q %v", got, err) // b now has a pooled connection to a
+	}
+	a.fault.Store(faultCut)
+	if got, err := run(t, b, ws, conv, "x"); err == nil || !strings.Contains(err.Error(), "forwarding to the instance that holds the session failed") {
+		t.Fatalf("cut connection: %q %v", got, err)
+	}
+	a.fault.Store(0)
+	if got, err := run(t, b, ws, conv, "x"); err != nil || got != "a:3" {
+		t.Fatalf("after the cut, a keeps the session: %q %v", got, err)
+	}
+	a.fault.Store(faultDie)
+	if got, err := run(t, b, ws, conv, "x"); err != nil || got != "["+LostNote+"] b:1" {
+		t.Fatalf("owner died mid-call: %q %v", got, err)
 	}
 }
 
