@@ -13,17 +13,23 @@ import (
 
 // Group commit. On SQLite every write goes through one connection, so
 // concurrent turns queue for it and each pays for its own transaction.
-// The committer collects the appends that arrive while a transaction is
-// under way and commits them together in the next one: with no
-// concurrency a turn commits at once, alone (no added wait); under load
-// one transaction carries many turns. Each append runs in its own
-// savepoint, so a failing one (an unknown conversation, a duplicate id)
-// leaves the others of its group untouched.
+// Appends queue in the committer; the caller that finds no commit under
+// way becomes the leader and commits the queue on its own goroutine, in
+// one transaction, and when more appends arrived meanwhile hands the lead
+// to the first of them. With no concurrency a turn commits at once, alone,
+// with no hand-off to another goroutine; under load one transaction
+// carries every turn that arrived during the previous one. Each append
+// runs in its own savepoint, so a failing one (an unknown conversation, a
+// duplicate id) leaves the others of its group untouched.
 
 // maxGroup bounds the appends of one transaction.
 const maxGroup = 128
 
 var errClosed = errors.New("sqlstore: the database is closed")
+
+// errLead, received on a request's done channel, makes its waiting caller
+// the leader.
+var errLead = errors.New("sqlstore: lead the next group commit")
 
 type appendReq struct {
 	ctx         context.Context
@@ -31,112 +37,126 @@ type appendReq struct {
 	id          string
 	entries     []store.Entry
 	state       json.RawMessage
-	done        chan error
-	// flush marks a request that appends nothing: it makes the committer
-	// write the pending usage now (see usagebatch.go).
-	flush bool
+	done        chan error // buffered (1): a result, or errLead
 }
 
 type committer struct {
-	db   *DB
-	reqs chan *appendReq
-	quit chan struct{}
-	done chan struct{}
-	// kick tells the committer that usage is pending (usagebatch.go).
-	kick chan struct{}
+	db *DB
+
+	qmu     sync.Mutex
+	pending []*appendReq
+	leading bool       // a leader is committing; only it takes from pending
+	idle    *sync.Cond // on qmu: signalled when leading turns false
+	closed  bool
+
+	// The usage goroutine writes the batched usage counters
+	// (usagebatch.go): kick tells it usage is pending; quit stops it
+	// after a last write, and it closes done.
+	kick, quit, done chan struct{}
 
 	umu   sync.Mutex
 	usage map[usageKey]store.UsageDay
-
-	mu     sync.RWMutex
-	closed bool
+	// wmu serialises the writes of usage, so that a flush sees every
+	// counter added before it committed.
+	wmu sync.Mutex
 
 	txs, appends atomic.Int64 // transactions committed, appends they carried
 }
 
 func newCommitter(db *DB) *committer {
-	c := &committer{db: db, reqs: make(chan *appendReq, maxGroup), quit: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c := &committer{db: db, quit: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c.idle = sync.NewCond(&c.qmu)
 	go c.run()
 	return c
 }
 
-// submit queues r and waits for its result. The append is committed or
-// not regardless of r.ctx once queued (a turn's entries are committed even
-// when its client has left, as before).
+// submit queues r and waits for its result, committing it (and what else
+// is queued) itself when no commit is under way. The append is committed
+// or not regardless of r.ctx once a commit has taken it (a turn's entries
+// are committed even when its client has left, as before).
 func (c *committer) submit(r *appendReq) error {
-	c.mu.RLock()
+	c.qmu.Lock()
 	if c.closed {
-		c.mu.RUnlock()
+		c.qmu.Unlock()
 		return errClosed
 	}
-	c.reqs <- r
-	c.mu.RUnlock()
+	c.pending = append(c.pending, r)
+	if c.leading {
+		c.qmu.Unlock()
+		if err := <-r.done; err != errLead {
+			return err
+		}
+	} else {
+		c.leading = true
+		c.qmu.Unlock()
+	}
+	c.lead()
 	return <-r.done
 }
 
-// close commits what is queued and stops the committer.
+// lead commits up to maxGroup queued appends, then hands the lead to the
+// first append still queued, or ends it.
+func (c *committer) lead() {
+	c.qmu.Lock()
+	n := min(len(c.pending), maxGroup)
+	batch := append([]*appendReq(nil), c.pending[:n]...)
+	rest := copy(c.pending, c.pending[n:])
+	clear(c.pending[rest:])
+	c.pending = c.pending[:rest]
+	c.qmu.Unlock()
+	c.commit(batch)
+	c.qmu.Lock()
+	if len(c.pending) == 0 {
+		c.leading = false
+		c.idle.Broadcast()
+		c.qmu.Unlock()
+		return
+	}
+	next := c.pending[0]
+	c.qmu.Unlock()
+	next.done <- errLead
+}
+
+// close waits for the commits under way and queued, writes the pending
+// usage and stops the usage goroutine. Later appends fail with errClosed.
 func (c *committer) close() {
-	c.mu.Lock()
+	c.qmu.Lock()
 	if c.closed {
-		c.mu.Unlock()
+		c.qmu.Unlock()
 		return
 	}
 	c.closed = true
-	c.mu.Unlock()
+	for c.leading {
+		c.idle.Wait()
+	}
+	c.qmu.Unlock()
 	close(c.quit)
 	<-c.done
 }
 
+// run writes the batched usage counters usageDelay after the first one
+// pending, and once more when the committer closes.
 func (c *committer) run() {
 	defer close(c.done)
-	// flushAt writes the usage pending for usageDelay.
 	flushAt := time.NewTimer(time.Hour)
 	flushAt.Stop()
 	defer flushAt.Stop()
 	waiting := false
 	for {
-		var first *appendReq
 		select {
-		case first = <-c.reqs:
 		case <-c.kick:
 			if !waiting {
 				waiting = true
 				flushAt.Reset(usageDelay)
 			}
-			continue
 		case <-flushAt.C:
 			waiting = false
 			_ = c.commitUsage()
-			continue
 		case <-c.quit:
-			// No sender is left (closed is set): commit what is queued,
-			// then the pending usage.
-			for {
-				select {
-				case r := <-c.reqs:
-					c.commit(c.gather(r))
-				default:
-					_ = c.commitUsage()
-					return
-				}
-			}
-		}
-		c.commit(c.gather(first))
-	}
-}
-
-// gather returns first plus whatever else is already queued.
-func (c *committer) gather(first *appendReq) []*appendReq {
-	batch := []*appendReq{first}
-	for len(batch) < maxGroup {
-		select {
-		case r := <-c.reqs:
-			batch = append(batch, r)
-		default:
-			return batch
+			_ = c.commitUsage()
+			return
 		}
 	}
-	return batch
 }
 
 // commit runs a group of appends in one transaction and answers each.
@@ -145,10 +165,6 @@ func (c *committer) commit(batch []*appendReq) {
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			r.done <- err
-			continue
-		}
-		if r.flush {
-			r.done <- c.commitUsage()
 			continue
 		}
 		live = append(live, r)

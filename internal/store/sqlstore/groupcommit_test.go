@@ -121,6 +121,81 @@ func TestGroupCommitClose(t *testing.T) {
 	}
 }
 
+// Close while appends are under way: each append either commits (and is
+// there after reopening) or fails with errClosed; Close returns once the
+// commits under way and queued are done.
+func TestGroupCommitCloseUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const convs, workers = 4, 16
+	ws, now := createConvs(t, db, convs)
+	var (
+		mu sync.Mutex
+		ok = map[string]int{}
+		wg sync.WaitGroup
+	)
+	started := make(chan struct{}, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				conv := fmt.Sprint("conv_", (w+i)%convs)
+				err := db.AppendEntries(ctx, ws.ID, conv, []store.Entry{{ID: fmt.Sprintf("e_%d_%d", w, i), Type: "message.input", Body: []byte(`{}`), CreatedAt: now}}, nil)
+				if i == 0 {
+					started <- struct{}{}
+				}
+				if errors.Is(err, errClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("append: %v", err)
+					return
+				}
+				mu.Lock()
+				ok[conv]++
+				mu.Unlock()
+			}
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		<-started
+	}
+	time.Sleep(20 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { db.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	wg.Wait()
+	db, err = Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	total := 0
+	for i := 0; i < convs; i++ {
+		conv := fmt.Sprint("conv_", i)
+		rows, err := db.ListEntries(ctx, ws.ID, conv, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != ok[conv] {
+			t.Fatalf("%s: %d rows after reopening, %d appends reported committed", conv, len(rows), ok[conv])
+		}
+		total += len(rows)
+	}
+	if total == 0 {
+		t.Fatal("nothing was appended before Close")
+	}
+}
+
 // createConvs creates conversations conv_0 … conv_{n-1} in the default
 // workspace, for the concurrency tests.
 func createConvs(t *testing.T, db *DB, n int) (*store.Workspace, time.Time) {

@@ -27,8 +27,10 @@ type usageKey struct{ workspace, day, model string }
 
 // addUsage merges u into the pending counters and wakes the committer.
 func (c *committer) addUsage(workspaceID string, u store.UsageDay) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	// Checked and merged under qmu: close, which sets closed under qmu
+	// before the last write, then writes what was merged.
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	if c.closed {
 		return errClosed
 	}
@@ -46,9 +48,12 @@ func (c *committer) addUsage(workspaceID string, u store.UsageDay) error {
 	return nil
 }
 
-// flush writes the pending usage now and waits for it.
+// flush writes the pending usage now, after any write of it under way.
 func (c *committer) flush(ctx context.Context) error {
-	return c.submit(&appendReq{ctx: ctx, flush: true, done: make(chan error, 1)})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.commitUsage()
 }
 
 // takeUsage removes and returns the pending counters.
@@ -86,6 +91,8 @@ func sumUsage(a, b store.UsageDay) store.UsageDay {
 // commitUsage writes the pending counters in one transaction; on failure
 // they stay pending, retried with the next usage added or flushed.
 func (c *committer) commitUsage() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	u := c.takeUsage()
 	if len(u) == 0 {
 		return nil
