@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -258,7 +261,14 @@ func probe(url, key string) bool {
 // upstream waits 3 s before answering) and reports Tramontane's memory per
 // open stream.
 func idleStreams(tram *proc, trURL string, ids []string) (string, error) {
+	// One turn on each conversation first, so that what the server caches
+	// per conversation (its history, its encoded upstream request) is
+	// there before the streams open and is not counted as their cost.
+	if err := warm(trURL, ids); err != nil {
+		return "", err
+	}
 	before, _ := tram.rss()
+	mBefore := goMetrics(trURL)
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for _, id := range ids {
@@ -272,10 +282,75 @@ func idleStreams(tram *proc, trURL string, ids []string) (string, error) {
 	}
 	time.Sleep(2 * time.Second)
 	during, _ := tram.rss()
+	mDuring := goMetrics(trURL)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
 		return "", fmt.Errorf("%d of %d idle streams failed", n, len(ids))
 	}
-	return fmt.Sprintf("%d concurrent idle streams (the upstream answers after 3 s): Tramontane RSS %.0f MB before, %.0f MB while open: %.1f KB per open stream.",
-		len(ids), before, during, (during-before)*1024/float64(len(ids))), nil
+	n := float64(len(ids))
+	out := fmt.Sprintf("%d concurrent idle streams (the upstream answers after 3 s): Tramontane RSS %.0f MB before, %.0f MB while open: %.1f KB per open stream.",
+		len(ids), before, during, (during-before)*1024/n)
+	if mBefore != nil && mDuring != nil {
+		per := func(k string) float64 { return (mDuring[k] - mBefore[k]) / n }
+		out += fmt.Sprintf(" Per stream, from the Go runtime: %.1f goroutines, %.1f KB of goroutine stacks, %.1f KB of heap in use (the rest of the RSS is heap not yet collected or returned).",
+			per("go_goroutines"), per("go_memstats_stack_inuse_bytes")/1024, per("go_memstats_heap_inuse_bytes")/1024)
+	}
+	return out, nil
+}
+
+// warm makes one non-streaming turn on each conversation, 16 at a time.
+func warm(trURL string, ids []string) error {
+	next := make(chan string)
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				if _, err := timed(trURL+"/v1/conversations/"+id, key, appendBody("warm up", false), false, ""); err != nil {
+					select {
+					case errs <- fmt.Errorf("warming conversation %s: %w", id, err):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, id := range ids {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// goMetrics reads the Go runtime gauges of the server's /metrics, or nil.
+func goMetrics(base string) map[string]float64 {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !strings.HasPrefix(name, "go_") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	if resp.StatusCode != http.StatusOK || len(out) == 0 {
+		return nil
+	}
+	return out
 }
