@@ -49,13 +49,12 @@ type committer struct {
 	idle    *sync.Cond // on qmu: signalled when leading turns false
 	closed  bool
 
-	// The usage goroutine writes the batched usage counters
-	// (usagebatch.go): kick tells it usage is pending; quit stops it
-	// after a last write, and it closes done.
-	kick, quit, done chan struct{}
-
-	umu   sync.Mutex
-	usage map[usageKey]store.UsageDay
+	// The batched usage counters (usagebatch.go), written by utimer
+	// usageDelay after the first of them; uarmed tells whether it is set.
+	umu    sync.Mutex
+	usage  map[usageKey]store.UsageDay
+	utimer *time.Timer
+	uarmed bool
 	// wmu serialises the writes of usage, so that a flush sees every
 	// counter added before it committed.
 	wmu sync.Mutex
@@ -64,9 +63,8 @@ type committer struct {
 }
 
 func newCommitter(db *DB) *committer {
-	c := &committer{db: db, quit: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	c := &committer{db: db}
 	c.idle = sync.NewCond(&c.qmu)
-	go c.run()
 	return c
 }
 
@@ -117,8 +115,8 @@ func (c *committer) lead() {
 	next.done <- errLead
 }
 
-// close waits for the commits under way and queued, writes the pending
-// usage and stops the usage goroutine. Later appends fail with errClosed.
+// close waits for the commits under way and queued, stops the usage timer
+// and writes the pending usage. Later appends fail with errClosed.
 func (c *committer) close() {
 	c.qmu.Lock()
 	if c.closed {
@@ -130,33 +128,13 @@ func (c *committer) close() {
 		c.idle.Wait()
 	}
 	c.qmu.Unlock()
-	close(c.quit)
-	<-c.done
-}
-
-// run writes the batched usage counters usageDelay after the first one
-// pending, and once more when the committer closes.
-func (c *committer) run() {
-	defer close(c.done)
-	flushAt := time.NewTimer(time.Hour)
-	flushAt.Stop()
-	defer flushAt.Stop()
-	waiting := false
-	for {
-		select {
-		case <-c.kick:
-			if !waiting {
-				waiting = true
-				flushAt.Reset(usageDelay)
-			}
-		case <-flushAt.C:
-			waiting = false
-			_ = c.commitUsage()
-		case <-c.quit:
-			_ = c.commitUsage()
-			return
-		}
+	c.umu.Lock()
+	if c.utimer != nil {
+		c.utimer.Stop()
 	}
+	c.uarmed = true // no more timers
+	c.umu.Unlock()
+	_ = c.commitUsage()
 }
 
 // commit runs a group of appends in one transaction and answers each.

@@ -25,7 +25,8 @@ const usageDelay = 100 * time.Millisecond
 
 type usageKey struct{ workspace, day, model string }
 
-// addUsage merges u into the pending counters and wakes the committer.
+// addUsage merges u into the pending counters and, for the first of them,
+// sets the timer that writes them.
 func (c *committer) addUsage(workspaceID string, u store.UsageDay) error {
 	// Checked and merged under qmu: close, which sets closed under qmu
 	// before the last write, then writes what was merged.
@@ -40,12 +41,32 @@ func (c *committer) addUsage(workspaceID string, u store.UsageDay) error {
 	}
 	k := usageKey{workspaceID, u.Day, u.Model}
 	c.usage[k] = sumUsage(c.usage[k], u)
+	c.armUsage()
 	c.umu.Unlock()
-	select {
-	case c.kick <- struct{}{}:
-	default: // already woken
-	}
 	return nil
+}
+
+// armUsage sets the usage timer unless it is set. Called with umu held.
+// One timer per usageDelay, not a wake-up per run: the runs that add to
+// the counters meanwhile cost no goroutine switch.
+func (c *committer) armUsage() {
+	if c.uarmed {
+		return
+	}
+	c.uarmed = true
+	if c.utimer == nil {
+		c.utimer = time.AfterFunc(usageDelay, c.usageDue)
+		return
+	}
+	c.utimer.Reset(usageDelay)
+}
+
+// usageDue runs when the usage timer fires: it writes what is pending.
+func (c *committer) usageDue() {
+	c.umu.Lock()
+	c.uarmed = false
+	c.umu.Unlock()
+	_ = c.commitUsage()
 }
 
 // flush writes the pending usage now, after any write of it under way.
@@ -78,6 +99,7 @@ func (c *committer) restoreUsage(u map[usageKey]store.UsageDay) {
 	for k, v := range u {
 		c.usage[k] = sumUsage(c.usage[k], v)
 	}
+	c.armUsage() // retried at the next tick
 }
 
 func sumUsage(a, b store.UsageDay) store.UsageDay {
@@ -89,7 +111,7 @@ func sumUsage(a, b store.UsageDay) store.UsageDay {
 }
 
 // commitUsage writes the pending counters in one transaction; on failure
-// they stay pending, retried with the next usage added or flushed.
+// they stay pending and are retried usageDelay later.
 func (c *committer) commitUsage() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
