@@ -42,6 +42,22 @@ func (q *queue) take() (string, error) {
 	return q.ids[i], nil
 }
 
+// peek returns up to k of the ids take will hand out next.
+func (q *queue) peek(k int) []string {
+	i := min(int(q.next.Load()), len(q.ids))
+	return q.ids[i:min(i+k, len(q.ids))]
+}
+
+// warmRow makes one unmeasured turn on each conversation a short-turn row
+// at conc clients will take, so that the row measures turns on cached
+// conversations, as its name says (the first append after a start, which
+// loads the history from SQLite, has rows of its own).
+func warmRow(o options, tg target, conc int) error {
+	per := max(o.n/conc, 1)
+	k := conc*((per+turnsPerConv-1)/turnsPerConv) + o.warmup/turnsPerConv + 2*conc
+	return warm(tg.url, tg.seeds.short.peek(k))
+}
+
 // seed writes the conversations straight into the SQLite database the
 // server will open: it is quicker than creating them through the API and
 // keeps that work out of the measurements.
@@ -174,6 +190,9 @@ func rows(o options, s *servers, upURL string, targets []target, t *table) error
 			t.add("Tramontane chat pass-through", c, r, &direct)
 		}
 		for _, tg := range targets {
+			if err := warmRow(o, tg, c); err != nil {
+				return err
+			}
 			turn, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, false))
 			if err != nil {
 				return err
@@ -188,6 +207,9 @@ func rows(o options, s *servers, upURL string, targets []target, t *table) error
 		}
 		t.add("upstream first chunk (streaming)", c, first, nil)
 		for _, tg := range targets {
+			if err := warmRow(o, tg, c); err != nil {
+				return err
+			}
 			delta, err := measure(o.n, o.warmup, c, o.limit, shortTurns(tg.url, tg.seeds.short, c, true))
 			if err != nil {
 				return err

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,3 +133,38 @@ func BenchmarkStoredTurnStream(b *testing.B) { benchAppend(b, 10, true) }
 
 // BenchmarkStoredTurnLong appends to a 1,000-entry conversation.
 func BenchmarkStoredTurnLong(b *testing.B) { benchAppend(b, 1000, false) }
+
+// BenchmarkStoredTurnParallel is BenchmarkStoredTurn from 64 concurrent
+// clients (32 per CPU on the 2-CPU reference machine): where a busy
+// server's time goes (group commit shares the SQLite transactions). Each
+// client cycles through 8 conversations of its own, all cached (512 in
+// all, under the history cache's 1,024), which grow by one turn each time.
+func BenchmarkStoredTurnParallel(b *testing.B) {
+	a := benchApp(b)
+	const body = `{"inputs":"hello bench","stream":false,"store":true}`
+	const clients, perClient = 64, 8
+	ids := make([]string, clients*perClient)
+	for i := range ids {
+		ids[i] = seedConversation(b, a.Store, 10, i)
+		benchCall(b, a, "/v1/conversations/"+ids[i], body) // cached from now on
+	}
+	var client atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(clients / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		mine := ids[(client.Add(1)-1)%clients*perClient:][:perClient]
+		for i := 0; pb.Next(); i++ {
+			// Not benchCall: Fatal must not be called off the benchmark's goroutine.
+			req := httptest.NewRequest("POST", "/v1/conversations/"+mine[i%perClient], strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+benchKey)
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			a.Handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("append: %d %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
