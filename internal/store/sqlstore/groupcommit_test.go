@@ -73,25 +73,7 @@ func TestGroupCommit(t *testing.T) {
 	if badSeen[store.ErrNotFound.Error()] == 0 || badSeen[store.ErrConflict.Error()] == 0 {
 		t.Fatalf("the failing appends did not fail: %v", badSeen)
 	}
-	for i := 0; i < convs; i++ {
-		conv := fmt.Sprint("conv_", i)
-		rows, err := db.ListEntries(ctx, ws.ID, conv, -1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) != ok[conv] {
-			t.Fatalf("%s: %d rows stored, %d appended", conv, len(rows), ok[conv])
-		}
-		for j, r := range rows {
-			if r.Seq != j {
-				t.Fatalf("%s: row %d has seq %d", conv, j, r.Seq)
-			}
-		}
-		c, err := db.GetConversation(ctx, ws.ID, conv)
-		if err != nil || c.NextSeq != len(rows) {
-			t.Fatalf("%s: next_seq %d, %d rows (%v)", conv, c.NextSeq, len(rows), err)
-		}
-	}
+	checkRows(t, db, ws.ID, convs, ok)
 	if c, err := db.GetConversation(ctx, ws.ID, "conv_clash"); err != nil || c.NextSeq != 0 {
 		t.Fatalf("a failed append left its UPDATE behind: %+v %v", c, err)
 	}
@@ -179,21 +161,39 @@ func TestGroupCommitCloseUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if checkRows(t, db, ws.ID, convs, ok) == 0 {
+		t.Fatal("nothing was appended before Close")
+	}
+}
+
+// checkRows checks that conversations conv_0 … conv_{n-1} hold want[id]
+// rows each, numbered 0, 1, … with next_seq after the last, and returns
+// the rows in all.
+func checkRows(t *testing.T, db *DB, ws string, n int, want map[string]int) int {
+	t.Helper()
+	ctx := context.Background()
 	total := 0
-	for i := 0; i < convs; i++ {
+	for i := 0; i < n; i++ {
 		conv := fmt.Sprint("conv_", i)
-		rows, err := db.ListEntries(ctx, ws.ID, conv, -1)
+		rows, err := db.ListEntries(ctx, ws, conv, -1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != ok[conv] {
-			t.Fatalf("%s: %d rows after reopening, %d appends reported committed", conv, len(rows), ok[conv])
+		if len(rows) != want[conv] {
+			t.Fatalf("%s: %d rows stored, %d appends reported committed", conv, len(rows), want[conv])
+		}
+		for j, r := range rows {
+			if r.Seq != j {
+				t.Fatalf("%s: row %d has seq %d", conv, j, r.Seq)
+			}
+		}
+		c, err := db.GetConversation(ctx, ws, conv)
+		if err != nil || c.NextSeq != len(rows) {
+			t.Fatalf("%s: next_seq %d, %d rows (%v)", conv, c.NextSeq, len(rows), err)
 		}
 		total += len(rows)
 	}
-	if total == 0 {
-		t.Fatal("nothing was appended before Close")
-	}
+	return total
 }
 
 // createConvs creates conversations conv_0 … conv_{n-1} in the default
