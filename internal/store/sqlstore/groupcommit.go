@@ -27,6 +27,13 @@ const maxGroup = 128
 
 var errClosed = errors.New("sqlstore: the database is closed")
 
+// errPanicked answers the appends of a group whose commit panicked.
+var errPanicked = errors.New("sqlstore: the group commit failed unexpectedly")
+
+// testHookAppended, set by tests, runs inside a group commit's
+// transaction after each append's statements.
+var testHookAppended func(entries []store.Entry)
+
 // errLead, received on a request's done channel, makes its waiting caller
 // the leader.
 var errLead = errors.New("sqlstore: lead the next group commit")
@@ -92,8 +99,7 @@ func (c *committer) submit(r *appendReq) error {
 	return <-r.done
 }
 
-// lead commits up to maxGroup queued appends, then hands the lead to the
-// first append still queued, or ends it.
+// lead commits up to maxGroup queued appends, then hands the lead on.
 func (c *committer) lead() {
 	c.qmu.Lock()
 	n := min(len(c.pending), maxGroup)
@@ -102,7 +108,27 @@ func (c *committer) lead() {
 	clear(c.pending[rest:])
 	c.pending = c.pending[:rest]
 	c.qmu.Unlock()
+	defer func() {
+		// A panic in the driver must not leave the lead taken for ever:
+		// the batch's waiting callers get an error, the lead moves on,
+		// and the panic goes on up the leader's own stack.
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				select {
+				case r.done <- errPanicked:
+				default: // already answered
+				}
+			}
+			c.handOff()
+			panic(p)
+		}
+	}()
 	c.commit(batch)
+	c.handOff()
+}
+
+// handOff gives the lead to the first queued append, or ends it.
+func (c *committer) handOff() {
 	c.qmu.Lock()
 	if len(c.pending) == 0 {
 		c.leading = false
@@ -157,13 +183,20 @@ func (c *committer) commit(batch []*appendReq) {
 	err := db.tx(ctx, func(q querier) error {
 		if len(live) == 1 {
 			next[0], updated[0], errs[0] = db.appendIn(live[0].ctx, q, live[0].workspaceID, live[0].id, live[0].entries, live[0].state)
+			if testHookAppended != nil {
+				testHookAppended(live[0].entries)
+			}
 			return errs[0]
 		}
 		for i, r := range live {
 			if _, err := q.ExecContext(ctx, `SAVEPOINT turn`); err != nil {
 				return err
 			}
-			if next[i], updated[i], errs[i] = db.appendIn(r.ctx, q, r.workspaceID, r.id, r.entries, r.state); errs[i] != nil {
+			next[i], updated[i], errs[i] = db.appendIn(r.ctx, q, r.workspaceID, r.id, r.entries, r.state)
+			if testHookAppended != nil {
+				testHookAppended(r.entries)
+			}
+			if errs[i] != nil {
 				if _, err := q.ExecContext(ctx, `ROLLBACK TO turn`); err != nil {
 					return err
 				}

@@ -212,6 +212,14 @@ func (db *DB) tx(ctx context.Context, fn func(q querier) error) error {
 		return err
 	}
 	defer db.wc.prepareWanted(context.WithoutCancel(ctx))
+	defer func() {
+		// A panic must not leave the transaction, and with it SQLite's
+		// only writer connection, held for ever.
+		if p := recover(); p != nil {
+			_ = t.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(cachedQ{c: db.wc, tx: t, raw: t}); err != nil {
 		_ = t.Rollback()
 		return err
