@@ -28,7 +28,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-# staticcheck, for the public client package (pinned; GOPATH/bin).
+# staticcheck, run on every package (pinned; GOPATH/bin).
 STATICCHECK_VERSION=v0.8.2
 if ! "$(go env GOPATH)/bin/staticcheck" -version 2>/dev/null | grep -q "(${STATICCHECK_VERSION#v})"; then
   echo "== go install staticcheck@$STATICCHECK_VERSION"

@@ -40,9 +40,9 @@ var faults = []fault{
 	{"500", 502, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"boom"}}`, 500)
 	}},
-	{"429 with Retry-After", 429, func(w http.ResponseWriter, r *http.Request) {
+	{"429 with Retry-After", http.StatusTooManyRequests, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "7")
-		http.Error(w, `{"error":{"message":"slow down"}}`, 429)
+		http.Error(w, `{"error":{"message":"slow down"}}`, http.StatusTooManyRequests)
 	}},
 	{"HTML", 502, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")

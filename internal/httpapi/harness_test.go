@@ -419,10 +419,10 @@ func checkErrorBody(t testing.TB, status int, body []byte) {
 				t.Errorf("detail loc must be a non-empty array: %s", body)
 			}
 			for _, p := range loc {
-				switch p.(type) {
+				switch p := p.(type) {
 				case string:
 				case json.Number:
-					if _, err := p.(json.Number).Int64(); err != nil {
+					if _, err := p.Int64(); err != nil {
 						t.Errorf("loc part %v is not an int", p)
 					}
 				default:

@@ -49,10 +49,9 @@ func (fakeRouter) Resolve(name string) (model.Provider, string, error) {
 // internal/app will do) and a third workspace, gamma.
 type libEnv struct {
 	*env
-	lib    *library.Service
-	keyC   string
-	wsC    string
-	router fakeRouter
+	lib  *library.Service
+	keyC string
+	wsC  string
 }
 
 func newLibEnv(t *testing.T) *libEnv {

@@ -23,7 +23,6 @@ type testEnv struct {
 	db         *sqlstore.DB
 	blobs      file.Blobs
 	a, b, c    string // workspace ids
-	clockNow   time.Time
 	clockDelta time.Duration
 }
 

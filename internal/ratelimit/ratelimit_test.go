@@ -271,9 +271,9 @@ func TestHeaders(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := New(Config{}, nil)
 		time.Sleep(15500 * time.Millisecond)
-		d := mustAllow(t, l, "k", "ws", Limits{RPS: 4.5, TPM: 2000}, "")
+		mustAllow(t, l, "k", "ws", Limits{RPS: 4.5, TPM: 2000}, "")
 		l.Charge("k", "ws", 1500)
-		d = mustAllow(t, l, "k", "ws", Limits{RPS: 4.5, TPM: 2000}, "")
+		d := mustAllow(t, l, "k", "ws", Limits{RPS: 4.5, TPM: 2000}, "")
 		h := http.Header{}
 		d.SetHeaders(h)
 		want := map[string]string{
