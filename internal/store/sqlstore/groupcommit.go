@@ -109,7 +109,7 @@ func (c *committer) lead() {
 	c.pending = c.pending[:rest]
 	c.qmu.Unlock()
 	defer func() {
-		// A panic in the driver must not leave the lead taken for ever:
+		// A panic in the commit must not leave the lead taken for ever:
 		// the batch's waiting callers get an error, the lead moves on,
 		// and the panic goes on up the leader's own stack.
 		if p := recover(); p != nil {
@@ -181,22 +181,22 @@ func (c *committer) commit(batch []*appendReq) {
 	next, updated := make([]int, len(live)), make([]int64, len(live))
 	db := c.db
 	err := db.tx(ctx, func(q querier) error {
-		if len(live) == 1 {
-			next[0], updated[0], errs[0] = db.appendIn(live[0].ctx, q, live[0].workspaceID, live[0].id, live[0].entries, live[0].state)
-			if testHookAppended != nil {
-				testHookAppended(live[0].entries)
-			}
-			return errs[0]
-		}
-		for i, r := range live {
-			if _, err := q.ExecContext(ctx, `SAVEPOINT turn`); err != nil {
-				return err
-			}
+		appendOne := func(i int) error {
+			r := live[i]
 			next[i], updated[i], errs[i] = db.appendIn(r.ctx, q, r.workspaceID, r.id, r.entries, r.state)
 			if testHookAppended != nil {
 				testHookAppended(r.entries)
 			}
-			if errs[i] != nil {
+			return errs[i]
+		}
+		if len(live) == 1 {
+			return appendOne(0)
+		}
+		for i := range live {
+			if _, err := q.ExecContext(ctx, `SAVEPOINT turn`); err != nil {
+				return err
+			}
+			if appendOne(i) != nil {
 				if _, err := q.ExecContext(ctx, `ROLLBACK TO turn`); err != nil {
 					return err
 				}
